@@ -1,0 +1,47 @@
+import {createInterface} from 'node:readline/promises'
+import {Args, Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {BaseCommand} from '../base-command.js'
+import {initWorkspace, type InitResult} from '../services/init.js'
+
+async function askSourceName(fallback: string): Promise<string> {
+  const rl = createInterface({input: process.stdin, output: process.stderr})
+  try {
+    const answer = (await rl.question(`Name of your first source ${chalk.dim(`(${fallback})`)}: `)).trim()
+    return answer === '' ? fallback : answer
+  } finally {
+    rl.close()
+  }
+}
+
+export default class Init extends BaseCommand {
+  static override summary = 'Create a cdp workspace: cdp.json, a plan/ folder and a .gitignore.'
+  static override description = `Writes cdp.json with one source and a freshly generated write key, an empty plan/ folder for the tracking plan, and a .gitignore entry that keeps .cdp/ (the local event store) out of git.
+Refuses to overwrite an existing cdp.json unless --force. Asks for the source name on a terminal unless --yes.`
+  static override examples = [
+    {description: 'Create a workspace in the current folder, accepting the defaults', command: '<%= config.bin %> init --yes'},
+    {description: 'Create one in ./my-app with a source named web', command: '<%= config.bin %> init my-app --source web --yes'},
+    {description: 'Replace an existing cdp.json', command: '<%= config.bin %> init --force --yes'},
+  ]
+  static override enableJsonFlag = true
+  static override args = {
+    dir: Args.string({description: 'Folder to create the workspace in (created if missing).', default: '.'}),
+  }
+  static override flags = {
+    yes: Flags.boolean({char: 'y', description: 'Accept the defaults without asking.', default: false}),
+    force: Flags.boolean({char: 'f', description: 'Overwrite an existing cdp.json.', default: false}),
+    source: Flags.string({description: 'Name of the first source.', default: 'app'}),
+  }
+
+  async run(): Promise<InitResult> {
+    const {args, flags} = await this.parse(Init)
+    const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true
+    const sourceName = interactive ? await askSourceName(flags.source) : flags.source
+    const result = initWorkspace({dir: args.dir, force: flags.force, sourceName})
+    for (const file of result.files) this.log(`${chalk.green(file.action.padEnd(11))} ${file.path}`)
+    const source = result.config.sources[0]
+    this.log(`\nSource ${chalk.cyan(source.name)} has write key ${chalk.bold(source.writeKey)}`)
+    this.log(`Next: ${chalk.bold('cdp dev')}${args.dir === '.' ? '' : ` --dir ${args.dir}`} to start the local daemon.`)
+    return result
+  }
+}

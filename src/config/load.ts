@@ -1,0 +1,85 @@
+import {existsSync, readFileSync} from 'node:fs'
+import {Ajv, type ErrorObject} from 'ajv'
+import {UserError} from '../errors.js'
+import {configSchema, type WorkspaceConfig} from './schema.js'
+import {configFileName, workspacePaths} from './workspace.js'
+
+const ajv = new Ajv({allErrors: true, strict: true})
+const validateConfig = ajv.compile<WorkspaceConfig>(configSchema)
+
+export interface LoadedConfig {
+  config: WorkspaceConfig
+  /** The file it came from; undefined when the workspace has none and defaults apply. */
+  file?: string
+}
+
+function describeAjvError(error: ErrorObject): string {
+  const where = error.instancePath || '(top level)'
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${where}: unknown field "${(error.params as {additionalProperty: string}).additionalProperty}"`
+    case 'required':
+      return `${where}: missing required field "${(error.params as {missingProperty: string}).missingProperty}"`
+    case 'type':
+      return `${where}: must be ${(error.params as {type: string}).type}`
+    default:
+      return `${where}: ${error.message ?? 'is invalid'}`
+  }
+}
+
+/** Every problem of a config object at once, each with its JSON path. Empty when valid. */
+export function configProblems(value: unknown): string[] {
+  const problems: string[] = []
+  if (!validateConfig(value)) {
+    for (const error of validateConfig.errors ?? []) problems.push(describeAjvError(error))
+    return problems
+  }
+  const config = value as WorkspaceConfig
+  const seen = {name: new Map<string, number>(), writeKey: new Map<string, number>()}
+  config.sources.forEach((source, index) => {
+    for (const field of ['name', 'writeKey'] as const) {
+      const earlier = seen[field].get(source[field])
+      if (earlier === undefined) seen[field].set(source[field], index)
+      else problems.push(`/sources/${index}/${field}: the same ${field} as /sources/${earlier}; each source needs its own`)
+    }
+  })
+  const destinationNames = new Map<string, number>()
+  config.destinations?.forEach((destination, index) => {
+    const earlier = destinationNames.get(destination.name)
+    if (earlier === undefined) destinationNames.set(destination.name, index)
+    else problems.push(`/destinations/${index}/name: the same name as /destinations/${earlier}`)
+  })
+  return problems
+}
+
+/**
+ * Loads and validates cdp.json of a workspace. Returns undefined config file when there is none,
+ * so callers can fall back to defaults. Every problem is reported at once, with the file.
+ */
+export function loadConfig(dir: string): LoadedConfig | undefined {
+  const file = workspacePaths(dir).config
+  if (!existsSync(file)) return undefined
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, {hint: 'Check the file\'s permissions.'})
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new UserError(`${file} is not valid JSON: ${(error as Error).message}`, {
+      hint: `Fix the JSON syntax in ${configFileName}.`,
+      code: 'invalid_config',
+    })
+  }
+  const problems = configProblems(parsed)
+  if (problems.length > 0) {
+    throw new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      hint: `Fix these fields in ${configFileName}; its schema is cdp.schema.json in the cdp package.`,
+      code: 'invalid_config',
+    })
+  }
+  return {config: parsed as WorkspaceConfig, file}
+}

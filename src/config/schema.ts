@@ -1,0 +1,81 @@
+/**
+ * The JSON Schema of cdp.json: the one source of truth for its shape. It is also written to
+ * `cdp.schema.json` at the package root by the build, so editors can complete the file.
+ */
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://cdp.dev/schemas/cdp.json',
+  title: 'cdp workspace configuration (cdp.json)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['sources'],
+  properties: {
+    $schema: {type: 'string'},
+    sources: {
+      description: 'Where events come from. Each source has its own write key.',
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'writeKey'],
+        properties: {
+          name: {
+            description: 'A short name, shown with every event from this source.',
+            type: 'string',
+            pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+            maxLength: 64,
+          },
+          writeKey: {
+            description: 'The key SDKs send (HTTP Basic user name, or writeKey in the body).',
+            type: 'string',
+            minLength: 8,
+            maxLength: 200,
+            pattern: '^[A-Za-z0-9_.:-]+$',
+          },
+          plan: {
+            description: 'The folder of this source\'s tracking plan, relative to cdp.json.',
+            type: 'string',
+            minLength: 1,
+          },
+        },
+      },
+    },
+    destinations: {
+      description: 'Where events go.',
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'type'],
+        properties: {
+          name: {type: 'string', minLength: 1},
+          type: {type: 'string', minLength: 1},
+        },
+      },
+    },
+    functions: {
+      description: 'User functions run on the event stream.',
+      type: 'array',
+      items: {type: 'object'},
+    },
+  },
+} as const
+
+export interface SourceConfig {
+  name: string
+  writeKey: string
+  plan?: string
+}
+
+export interface DestinationConfig {
+  name: string
+  type: string
+  [setting: string]: unknown
+}
+
+export interface WorkspaceConfig {
+  $schema?: string
+  sources: SourceConfig[]
+  destinations?: DestinationConfig[]
+  functions?: Record<string, unknown>[]
+}

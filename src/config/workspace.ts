@@ -1,0 +1,29 @@
+import {randomBytes} from 'node:crypto'
+import path from 'node:path'
+
+/** The files of a workspace, all derived from its folder. */
+export interface WorkspacePaths {
+  dir: string
+  config: string
+  planDir: string
+  stateDir: string
+  database: string
+}
+
+export const configFileName = 'cdp.json'
+
+export function workspacePaths(dir: string): WorkspacePaths {
+  const root = path.resolve(dir)
+  return {
+    dir: root,
+    config: path.join(root, configFileName),
+    planDir: path.join(root, 'plan'),
+    stateDir: path.join(root, '.cdp'),
+    database: path.join(root, '.cdp', 'cdp.sqlite'),
+  }
+}
+
+/** A new random write key: 32 characters of URL-safe base64, as long as Segment's. */
+export function generateWriteKey(): string {
+  return randomBytes(24).toString('base64url')
+}

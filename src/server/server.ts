@@ -1,0 +1,163 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {errorMessage, UserError, ExitCode} from '../errors.js'
+import type {Logger} from '../log.js'
+import type {Pipeline} from '../pipeline/pipeline.js'
+import {parseEventFilter} from '../store/event-filter.js'
+import type {EventStore} from '../store/types.js'
+import type {SourceRegistry} from './auth.js'
+import {HttpError} from './http-error.js'
+import {applyCors, sendError, sendJson, sendPreflight, sendSuccess} from './respond.js'
+import {analyticsSettings} from './settings.js'
+import {handleTracking, trackingEndpoints} from './tracking.js'
+
+export interface ServerDeps {
+  sources: SourceRegistry
+  pipeline: Pipeline
+  store: EventStore
+  log: Logger
+  version: string
+  /** How long a request body may take to arrive (default 30 s). */
+  bodyTimeoutMs?: number
+}
+
+export interface RunningServer {
+  url: string
+  host: string
+  port: number
+  /** Stops accepting, lets in-flight requests finish, then resolves. */
+  close(): Promise<void>
+}
+
+const settingsPath = /^\/v1\/projects\/([^/]+)\/settings$/
+
+function drain(req: IncomingMessage): void {
+  req.resume()
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps, bodyTimeoutMs: number): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  let path = url.pathname
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  const method = req.method ?? 'GET'
+
+  const endpoint = trackingEndpoints.get(path)
+  if (endpoint) {
+    if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${path} takes POST, not ${method}`, {})
+    await handleTracking(req, res, endpoint, {sources: deps.sources, pipeline: deps.pipeline, bodyTimeoutMs})
+    return
+  }
+  if (path === '/v1/m' && method === 'POST') {
+    // analytics.js reports its own metrics here; they are not events.
+    drain(req)
+    sendSuccess(res)
+    return
+  }
+  const settings = settingsPath.exec(path)
+  if (settings && method === 'GET') {
+    const writeKey = decodeURIComponent(settings[1])
+    const source = deps.sources.find(writeKey)
+    if (!source) throw new HttpError(404, 'unknown_write_key', `no source has the write key "${writeKey}"; use one that cdp dev printed`)
+    const host = req.headers.host ?? 'localhost'
+    sendJson(res, 200, analyticsSettings(source, `${host}/v1`, 'http'))
+    return
+  }
+  if (path === '/health' && method === 'GET') {
+    sendJson(res, 200, {ok: true, version: deps.version})
+    return
+  }
+  if (path === '/api/events') {
+    if (method === 'GET') {
+      const params = url.searchParams
+      const filter = parseEventFilter({
+        type: params.get('type') ?? undefined,
+        event: params.get('event') ?? undefined,
+        user: params.get('user') ?? undefined,
+        source: params.get('source') ?? undefined,
+        since: params.get('since') ?? undefined,
+        limit: params.get('limit') ?? undefined,
+      })
+      sendJson(res, 200, deps.store.queryEvents(filter).map((stored) => stored.message))
+      return
+    }
+    if (method === 'DELETE') {
+      sendJson(res, 200, {deleted: deps.store.resetEvents()})
+      return
+    }
+    throw new HttpError(405, 'method_not_allowed', `/api/events takes GET or DELETE, not ${method}`)
+  }
+  drain(req)
+  throw new HttpError(404, 'not_found', `no such endpoint: ${method} ${path}`)
+}
+
+export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? 30_000
+  return (req, res) => {
+    if (req.method === 'OPTIONS') {
+      drain(req)
+      sendPreflight(req, res)
+      return
+    }
+    applyCors(req, res)
+    route(req, res, deps, bodyTimeoutMs).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        sendError(res, error, req)
+      } else if (error instanceof UserError) {
+        sendError(res, new HttpError(400, error.code, error.message), req)
+      } else {
+        deps.log.error(`request ${req.method} ${req.url} failed: ${errorMessage(error)}`)
+        sendError(res, new HttpError(500, 'internal_error', `cdp could not store the request: ${errorMessage(error)}; retry it`), req)
+      }
+    })
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      if (error.code === 'EADDRINUSE') {
+        reject(new UserError(`Port ${port} on ${host} is already in use (another cdp dev?).`, {
+          hint: 'Stop the other process, or choose another port with --port (0 picks a free one).',
+          exitCode: ExitCode.environment,
+          code: 'port_in_use',
+        }))
+      } else if (error.code === 'EACCES') {
+        reject(new UserError(`Not allowed to listen on ${host}:${port}.`, {hint: 'Choose a port above 1023 with --port.', exitCode: ExitCode.environment, code: 'port_denied'}))
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(new UserError(`Cannot listen on host ${host}: no such address on this machine.`, {hint: 'Use --host 127.0.0.1, or 0.0.0.0 for every interface.', exitCode: ExitCode.environment, code: 'bad_host'}))
+      } else reject(error)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+export async function startServer(deps: ServerDeps, options: {port: number; host: string}): Promise<RunningServer> {
+  const server = createServer({keepAlive: true, requestTimeout: 120_000}, createRequestHandler(deps))
+  server.keepAliveTimeout = 5_000
+  await listen(server, options.port, options.host)
+  const address = server.address() as AddressInfo
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${shownHost === '0.0.0.0' || shownHost === '[::]' ? '127.0.0.1' : shownHost}:${address.port}`
+  return {
+    url,
+    host: address.address,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // In-flight requests finish; idle keep-alive sockets go now; stragglers after 5 s.
+        const force = setTimeout(() => server.closeAllConnections(), 5_000)
+        server.close(() => {
+          clearTimeout(force)
+          resolve()
+        })
+        server.closeIdleConnections()
+      }),
+  }
+}

@@ -1,0 +1,84 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {limits} from '../spec/limits.js'
+import {isPlainObject} from '../spec/normalize.js'
+import {readTrackingRequest, type Endpoint} from '../spec/request.js'
+import type {Pipeline} from '../pipeline/pipeline.js'
+import {writeKeyFromHeader, type SourceRegistry} from './auth.js'
+import {decodeBody, parseJson, readRawBody, type BodyLimits} from './body.js'
+import {HttpError} from './http-error.js'
+import {sendJson, sendSuccess} from './respond.js'
+
+/** The Tracking API paths, with the one-letter ones analytics.js uses. /v1/import is a batch. */
+export const trackingEndpoints: ReadonlyMap<string, Endpoint> = new Map([
+  ['/v1/track', 'track'],
+  ['/v1/t', 'track'],
+  ['/v1/identify', 'identify'],
+  ['/v1/i', 'identify'],
+  ['/v1/page', 'page'],
+  ['/v1/p', 'page'],
+  ['/v1/screen', 'screen'],
+  ['/v1/s', 'screen'],
+  ['/v1/group', 'group'],
+  ['/v1/g', 'group'],
+  ['/v1/alias', 'alias'],
+  ['/v1/a', 'alias'],
+  ['/v1/batch', 'batch'],
+  ['/v1/b', 'batch'],
+  ['/v1/import', 'batch'],
+])
+
+export interface TrackingDeps {
+  sources: SourceRegistry
+  pipeline: Pipeline
+  bodyTimeoutMs: number
+}
+
+function bodyWriteKey(body: Record<string, unknown>): string | undefined {
+  if (typeof body.writeKey === 'string') return body.writeKey
+  // analytics.js batches may carry the key on each item rather than on the batch.
+  if (Array.isArray(body.batch)) {
+    for (const item of body.batch) {
+      if (isPlainObject(item) && typeof item.writeKey === 'string') return item.writeKey
+    }
+  }
+  return undefined
+}
+
+export async function handleTracking(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, deps: TrackingDeps): Promise<void> {
+  const receivedAt = Date.now()
+  const headerKey = writeKeyFromHeader(req)
+  // A bad key in the header is refused before the body is read.
+  let source = headerKey === undefined ? undefined : deps.sources.authenticate(headerKey)
+
+  const bodyLimits: BodyLimits =
+    endpoint === 'batch'
+      ? {maxBytes: limits.batchBytes, limitName: '500 KB a batch', timeoutMs: deps.bodyTimeoutMs}
+      : {maxBytes: limits.messageBytes, limitName: '32 KB a message', timeoutMs: deps.bodyTimeoutMs}
+  const raw = await readRawBody(req, bodyLimits)
+  const text = decodeBody(req, raw, bodyLimits)
+  const body = parseJson(text)
+  if (!isPlainObject(body)) {
+    const kind = Array.isArray(body) ? 'an array' : body === null ? 'null' : `a ${typeof body}`
+    throw new HttpError(400, 'invalid_body', `the request body must be a JSON object, but it was ${kind}`)
+  }
+  source ??= deps.sources.authenticate(bodyWriteKey(body))
+
+  const request = readTrackingRequest(endpoint, body, text, receivedAt)
+  if (request.problem) {
+    const {code, message, field} = request.problem
+    throw new HttpError(400, code, message, field ? {field} : {})
+  }
+  if (request.accepted.length > 0) await deps.pipeline.ingest(source.name, request.accepted)
+  if (request.rejected.length === 0) {
+    sendSuccess(res)
+    return
+  }
+  const total = request.accepted.length + request.rejected.length
+  sendJson(res, 400, {
+    success: false,
+    code: 'invalid_messages',
+    error: `${request.rejected.length} of ${total} messages were rejected; the other ${request.accepted.length} were stored`,
+    accepted: request.accepted.length,
+    rejected: request.rejected.map(({index, messageId, code, message, field}) => ({index, messageId, code, error: message, field})),
+  })
+}

@@ -1,0 +1,191 @@
+import {randomUUID} from 'node:crypto'
+import {exceedsDepth} from './depth.js'
+import {limits} from './limits.js'
+import {parseIsoTime} from './time.js'
+import {messageTypes, type JsonObject, type MessageProblem, type MessageType, type SegmentMessage} from './types.js'
+
+/** What a message inherits from its request: the endpoint's type, the batch's shared fields, the arrival time. */
+export interface NormalizeContext {
+  /** Milliseconds since the epoch when the request arrived. */
+  receivedAt: number
+  /** The type the endpoint implies (/v1/track → track); batch items carry their own. */
+  endpointType?: MessageType
+  /** Batch-level context, integrations and sentAt, applied to each item. */
+  batch?: {context?: JsonObject; integrations?: JsonObject; sentAt?: unknown}
+  newMessageId?: () => string
+}
+
+export type NormalizeResult = {ok: true; message: SegmentMessage} | {ok: false; problem: MessageProblem}
+
+const typeSet: ReadonlySet<string> = new Set(messageTypes)
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function fail(code: string, message: string, field?: string): NormalizeResult {
+  return {ok: false, problem: {code, message, field}}
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
+}
+
+/** An identifier: a string, or a number that Segment turns into one. Empty means absent. */
+function readId(input: JsonObject, field: string): {value?: string; problem?: NormalizeResult} {
+  const value = input[field]
+  if (value === undefined || value === null) return {}
+  if (typeof value === 'number' && Number.isFinite(value)) return {value: String(value)}
+  if (typeof value !== 'string') {
+    return {problem: fail('invalid_field', `${field} must be a string or a number, but it was ${describe(value)}`, field)}
+  }
+  return value.trim() === '' ? {} : {value}
+}
+
+function readObject(input: JsonObject, field: string): {value?: JsonObject; problem?: NormalizeResult} {
+  const value = input[field]
+  if (value === undefined || value === null) return {}
+  if (!isPlainObject(value)) {
+    return {problem: fail('invalid_field', `${field} must be an object, but it was ${describe(value)}`, field)}
+  }
+  return {value}
+}
+
+function readTime(value: unknown, field: string): {ms?: number; problem?: NormalizeResult} {
+  if (value === undefined || value === null) return {}
+  const ms = parseIsoTime(value)
+  if (ms === undefined) {
+    const shown = typeof value === 'string' ? `"${value.slice(0, 60)}"` : describe(value)
+    return {problem: fail('invalid_timestamp', `${field} must be an ISO 8601 date-time string, but it was ${shown}`, field)}
+  }
+  return {ms}
+}
+
+/**
+ * Turns one message as received into the normalised Segment message, or says why it is refused.
+ * Follows Segment's rules: the type from the endpoint or the item, a generated messageId when
+ * absent, receivedAt set, timestamp corrected for clock skew (receivedAt − (sentAt − timestamp))
+ * with the client's value kept as originalTimestamp, and each type's required fields.
+ */
+export function normalizeMessage(input: unknown, context: NormalizeContext): NormalizeResult {
+  if (!isPlainObject(input)) return fail('invalid_message', `a message must be a JSON object, but it was ${describe(input)}`)
+
+  let type: MessageType
+  if (context.endpointType) {
+    type = context.endpointType
+  } else {
+    const declared = input.type
+    if (declared === undefined || declared === null || declared === '') {
+      return fail('missing_field', `type is required for a batch item (one of ${messageTypes.join(', ')})`, 'type')
+    }
+    const lowered = typeof declared === 'string' ? declared.toLowerCase() : ''
+    if (!typeSet.has(lowered)) {
+      return fail(
+        'unknown_type',
+        `unknown message type ${JSON.stringify(declared)}: expected one of ${messageTypes.join(', ')}`,
+        'type',
+      )
+    }
+    type = lowered as MessageType
+  }
+
+  if (exceedsDepth(input, limits.depth)) {
+    return fail('too_deep', `the message nests objects or arrays deeper than ${limits.depth} levels`)
+  }
+
+  const userId = readId(input, 'userId')
+  if (userId.problem) return userId.problem
+  const anonymousId = readId(input, 'anonymousId')
+  if (anonymousId.problem) return anonymousId.problem
+
+  const message = {...input} as SegmentMessage
+  delete message.writeKey
+  message.type = type
+
+  if (type === 'alias') {
+    const previousId = readId(input, 'previousId')
+    if (previousId.problem) return previousId.problem
+    if (!previousId.value) return fail('missing_field', 'previousId is required for alias', 'previousId')
+    if (!userId.value) return fail('missing_field', 'userId is required for alias', 'userId')
+    message.previousId = previousId.value
+  } else if (!userId.value && !anonymousId.value) {
+    return fail('missing_field', `userId or anonymousId is required for ${type}`, 'userId')
+  }
+  if (userId.value !== undefined) message.userId = userId.value
+  if (anonymousId.value !== undefined) message.anonymousId = anonymousId.value
+
+  if (type === 'track') {
+    const event = input.event
+    if (event === undefined || event === null || event === '') return fail('missing_field', 'event is required for track', 'event')
+    if (typeof event !== 'string') return fail('invalid_field', `event must be a string, but it was ${describe(event)}`, 'event')
+    if (event.trim() === '') return fail('missing_field', 'event is required for track and must not be blank', 'event')
+  }
+  if (type === 'group') {
+    const groupId = readId(input, 'groupId')
+    if (groupId.problem) return groupId.problem
+    if (!groupId.value) return fail('missing_field', 'groupId is required for group', 'groupId')
+    message.groupId = groupId.value
+  }
+  for (const field of ['name', 'category'] as const) {
+    const value = input[field]
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      return fail('invalid_field', `${field} must be a string, but it was ${describe(value)}`, field)
+    }
+  }
+
+  for (const field of ['properties', 'traits'] as const) {
+    const read = readObject(input, field)
+    if (read.problem) return read.problem
+    if (read.value === undefined) delete message[field]
+  }
+  const ownContext = readObject(input, 'context')
+  if (ownContext.problem) return ownContext.problem
+  const ownIntegrations = readObject(input, 'integrations')
+  if (ownIntegrations.problem) return ownIntegrations.problem
+  const batch = context.batch
+  message.context = batch?.context ? {...batch.context, ...ownContext.value} : (ownContext.value ?? {})
+  message.integrations = batch?.integrations
+    ? {...batch.integrations, ...ownIntegrations.value}
+    : (ownIntegrations.value ?? {})
+
+  const rawMessageId = input.messageId
+  if (rawMessageId === undefined || rawMessageId === null || rawMessageId === '') {
+    message.messageId = (context.newMessageId ?? randomUUID)()
+  } else {
+    const messageId = typeof rawMessageId === 'number' ? String(rawMessageId) : rawMessageId
+    if (typeof messageId !== 'string') {
+      return fail('invalid_field', `messageId must be a string, but it was ${describe(rawMessageId)}`, 'messageId')
+    }
+    if (messageId.length > limits.messageIdLength) {
+      return fail(
+        'limit_exceeded',
+        `messageId is ${messageId.length} characters long; the limit is ${limits.messageIdLength}`,
+        'messageId',
+      )
+    }
+    message.messageId = messageId
+  }
+
+  const timestamp = readTime(input.timestamp, 'timestamp')
+  if (timestamp.problem) return timestamp.problem
+  const original = readTime(input.originalTimestamp, 'originalTimestamp')
+  if (original.problem) return original.problem
+  const sentAtValue = input.sentAt ?? batch?.sentAt
+  const sentAt = readTime(sentAtValue, 'sentAt')
+  if (sentAt.problem) return sentAt.problem
+
+  // The client's clock time of the call: timestamp, or originalTimestamp where a client sent only that.
+  const clientTime = timestamp.ms ?? original.ms
+  if (clientTime === undefined) {
+    message.timestamp = new Date(context.receivedAt).toISOString()
+  } else {
+    message.originalTimestamp = (input.originalTimestamp ?? input.timestamp) as string
+    const corrected = sentAt.ms === undefined ? clientTime : context.receivedAt - (sentAt.ms - clientTime)
+    message.timestamp = new Date(corrected).toISOString()
+  }
+  if (sentAtValue !== undefined && sentAtValue !== null) message.sentAt = sentAtValue as string
+  message.receivedAt = new Date(context.receivedAt).toISOString()
+  return {ok: true, message}
+}

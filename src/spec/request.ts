@@ -1,0 +1,96 @@
+import {limits} from './limits.js'
+import {isPlainObject, normalizeMessage} from './normalize.js'
+import type {MessageProblem, MessageType, SegmentMessage} from './types.js'
+
+/** What a Tracking API endpoint receives: one message of a type, or a batch. */
+export type Endpoint = MessageType | 'batch'
+
+export interface AcceptedMessage {
+  index: number
+  message: SegmentMessage
+  /** The message as received, as JSON. */
+  raw: string
+}
+
+export interface RejectedMessage extends MessageProblem {
+  index: number
+  messageId?: string
+}
+
+export interface TrackingRequest {
+  accepted: AcceptedMessage[]
+  rejected: RejectedMessage[]
+  /** Set when the request as a whole is refused (nothing in it is stored). */
+  problem?: MessageProblem
+}
+
+function refuse(code: string, message: string, field?: string): TrackingRequest {
+  return {accepted: [], rejected: [], problem: {code, message, field}}
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}
+
+/**
+ * Reads a parsed Tracking API body into normalised messages. A single-message endpoint refuses
+ * the request when its message is invalid. A batch refuses as a whole only for batch-level
+ * problems (not an array, too many messages); otherwise each item stands alone: valid items are
+ * accepted and invalid ones listed with their index and reason.
+ * `rawText` is the body as received, kept as the raw payload of a single message.
+ */
+export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: string, receivedAt: number): TrackingRequest {
+  if (!isPlainObject(body)) {
+    return refuse('invalid_body', `the request body must be a JSON object, but it was ${Array.isArray(body) ? 'an array' : body === null ? 'null' : `a ${typeof body}`}`)
+  }
+  if (endpoint !== 'batch') {
+    const result = normalizeMessage(body, {receivedAt, endpointType: endpoint})
+    if (!result.ok) return {accepted: [], rejected: [], problem: result.problem}
+    return {accepted: [{index: 0, message: result.message, raw: rawText}], rejected: []}
+  }
+
+  const items = body.batch
+  if (!Array.isArray(items)) {
+    return refuse('invalid_batch', `batch must be an array of messages, but it was ${items === undefined ? 'missing' : items === null ? 'null' : `a ${typeof items}`}`, 'batch')
+  }
+  if (items.length > limits.batchMessages) {
+    return refuse('limit_exceeded', `the batch has ${items.length} messages; the limit is ${limits.batchMessages} a batch`, 'batch')
+  }
+  const batchContext = body.context
+  const batchIntegrations = body.integrations
+  if (batchContext !== undefined && batchContext !== null && !isPlainObject(batchContext)) {
+    return refuse('invalid_field', 'context of the batch must be an object', 'context')
+  }
+  if (batchIntegrations !== undefined && batchIntegrations !== null && !isPlainObject(batchIntegrations)) {
+    return refuse('invalid_field', 'integrations of the batch must be an object', 'integrations')
+  }
+  const batch = {
+    context: batchContext ?? undefined,
+    integrations: batchIntegrations ?? undefined,
+    sentAt: body.sentAt,
+  } as {context?: Record<string, unknown>; integrations?: Record<string, unknown>; sentAt?: unknown}
+
+  const outcome: TrackingRequest = {accepted: [], rejected: []}
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]
+    const result = normalizeMessage(item, {receivedAt, batch})
+    if (!result.ok) {
+      const messageId = isPlainObject(item) && typeof item.messageId === 'string' ? item.messageId.slice(0, limits.messageIdLength) : undefined
+      outcome.rejected.push({index, messageId, ...result.problem})
+      continue
+    }
+    const raw = JSON.stringify(item)
+    const size = byteLength(raw)
+    if (size > limits.messageBytes) {
+      outcome.rejected.push({
+        index,
+        messageId: result.message.messageId,
+        code: 'limit_exceeded',
+        message: `the message is ${size} bytes; the limit is ${limits.messageBytes} bytes (32 KB) a message`,
+      })
+      continue
+    }
+    outcome.accepted.push({index, message: result.message, raw})
+  }
+  return outcome
+}

@@ -1,0 +1,53 @@
+import {UserError} from '../errors.js'
+import {messageTypes} from '../spec/types.js'
+import {parseIsoTime} from '../spec/time.js'
+import type {EventFilter} from './types.js'
+
+export interface EventFilterInput {
+  type?: string
+  event?: string
+  user?: string
+  source?: string
+  since?: string
+  limit?: string | number
+}
+
+export const defaultEventLimit = 100
+export const maxEventLimit = 100_000
+
+const units: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
+
+/** A point in time from an ISO 8601 date or a span back from now such as 30s, 15m, 2h, 7d. */
+export function parseSince(value: string, now: number = Date.now()): string {
+  const relative = /^(\d+)\s*([smhdw])$/i.exec(value.trim())
+  if (relative) return new Date(now - Number(relative[1]) * units[relative[2].toLowerCase()]).toISOString()
+  const ms = parseIsoTime(value.trim())
+  if (ms === undefined) {
+    throw new UserError(`--since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {code: 'invalid_filter'})
+  }
+  return new Date(ms).toISOString()
+}
+
+/** The filter of `cdp events` and `GET /api/events`, checked the same way for both. */
+export function parseEventFilter(input: EventFilterInput, now: number = Date.now()): EventFilter {
+  const filter: EventFilter = {limit: defaultEventLimit}
+  if (input.type !== undefined && input.type !== '') {
+    const type = input.type.toLowerCase()
+    if (!(messageTypes as readonly string[]).includes(type)) {
+      throw new UserError(`--type "${input.type}" is not a message type; use one of ${messageTypes.join(', ')}.`, {code: 'invalid_filter'})
+    }
+    filter.type = type
+  }
+  if (input.event) filter.event = input.event
+  if (input.user) filter.user = input.user
+  if (input.source) filter.source = input.source
+  if (input.since) filter.since = parseSince(input.since, now)
+  if (input.limit !== undefined && input.limit !== '') {
+    const limit = Number(input.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxEventLimit) {
+      throw new UserError(`--limit "${input.limit}" must be a whole number from 1 to ${maxEventLimit}.`, {code: 'invalid_filter'})
+    }
+    filter.limit = limit
+  }
+  return filter
+}

@@ -1,0 +1,46 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each. PRAGMA user_version
+ * holds the version reached. Never edit a shipped migration: add the next one.
+ */
+export interface Migration {
+  version: number
+  description: string
+  sql: string
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'events and workspace metadata',
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT,
+        user_id TEXT,
+        anonymous_id TEXT,
+        timestamp TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        message TEXT NOT NULL
+      ) STRICT;
+
+      -- One row per messageId and source: a retried message is stored once. Also serves source filters.
+      CREATE UNIQUE INDEX events_source_message_id ON events (source, message_id);
+      CREATE INDEX events_timestamp ON events (timestamp);
+      CREATE INDEX events_type ON events (type);
+      CREATE INDEX events_event ON events (event) WHERE event IS NOT NULL;
+      CREATE INDEX events_user_id ON events (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX events_anonymous_id ON events (anonymous_id) WHERE anonymous_id IS NOT NULL;
+    `,
+  },
+]
+
+export const latestSchemaVersion = migrations[migrations.length - 1].version

@@ -1,0 +1,161 @@
+import {mkdirSync, existsSync} from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import {UserError} from '../errors.js'
+import {latestSchemaVersion, migrations} from './migrations.js'
+import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent} from './types.js'
+
+export interface SqliteStoreOptions {
+  /** A second process reading while the daemon writes (WAL allows any number). */
+  readonly?: boolean
+  /** FULL syncs the WAL on every commit (survives power loss); NORMAL survives process crashes. */
+  synchronous?: 'NORMAL' | 'FULL'
+}
+
+type Statement = Database.Statement
+
+/** The SQLite store: the only place in cdp that speaks SQL. */
+export class SqliteStore implements EventStore {
+  readonly file: string
+  private readonly db: Database.Database
+  private readonly statements = new Map<string, Statement>()
+  private readonly insertEvent?: Statement
+  private readonly appendMany?: (events: readonly NewEvent[]) => AppendResult
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.file = file
+    if (options.readonly) {
+      if (!existsSync(file)) {
+        throw new UserError(`No event store at ${file}.`, {
+          hint: 'Start the daemon with `cdp dev` in this workspace (or pass --dir) and send some events first.',
+          code: 'no_store',
+        })
+      }
+      this.db = new Database(file, {readonly: true, fileMustExist: true})
+      this.db.pragma('busy_timeout = 5000')
+      this.checkVersion()
+      return
+    }
+    mkdirSync(path.dirname(file), {recursive: true})
+    this.db = new Database(file)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
+    this.db.pragma('busy_timeout = 5000')
+    this.migrate()
+    this.insertEvent = this.db.prepare(
+      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    const insert = this.insertEvent
+    this.appendMany = this.db.transaction((events: readonly NewEvent[]): AppendResult => {
+      let inserted = 0
+      const stored = new Array<boolean>(events.length)
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]
+        const changes = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message).changes
+        stored[i] = changes > 0
+        inserted += changes
+      }
+      return {inserted, duplicates: events.length - inserted, stored}
+    })
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', {simple: true}) as number
+    if (current > latestSchemaVersion) {
+      throw new UserError(`The event store ${this.file} was written by a newer cdp (schema ${current}; this cdp knows ${latestSchemaVersion}).`, {
+        hint: 'Upgrade cdp, or move .cdp/ aside to start a new store.',
+        code: 'store_too_new',
+      })
+    }
+    for (const migration of migrations) {
+      if (migration.version <= current) continue
+      this.db.transaction(() => {
+        this.db.exec(migration.sql)
+        this.db.pragma(`user_version = ${migration.version}`)
+      })()
+    }
+  }
+
+  private checkVersion(): void {
+    const current = this.db.pragma('user_version', {simple: true}) as number
+    if (current !== latestSchemaVersion) {
+      throw new UserError(`The event store ${this.file} has schema ${current}; this cdp reads schema ${latestSchemaVersion}.`, {
+        hint: current < latestSchemaVersion ? 'Run `cdp dev` once to migrate it.' : 'Upgrade cdp.',
+        code: 'store_version',
+      })
+    }
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private writable(): (events: readonly NewEvent[]) => AppendResult {
+    if (!this.appendMany) throw new UserError(`The event store ${this.file} is open read-only.`)
+    return this.appendMany
+  }
+
+  appendEvents(events: readonly NewEvent[]): AppendResult {
+    if (events.length === 0) return {inserted: 0, duplicates: 0, stored: []}
+    return this.writable()(events)
+  }
+
+  queryEvents(filter: EventFilter): StoredEvent[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (filter.type) {
+      where.push('type = ?')
+      params.push(filter.type)
+    }
+    if (filter.event) {
+      where.push('event = ?')
+      params.push(filter.event)
+    }
+    if (filter.user) {
+      where.push('(user_id = ? OR anonymous_id = ?)')
+      params.push(filter.user, filter.user)
+    }
+    if (filter.source) {
+      where.push('source = ?')
+      params.push(filter.source)
+    }
+    if (filter.since) {
+      where.push('timestamp >= ?')
+      params.push(filter.since)
+    }
+    const sql = `SELECT seq, source, message FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
+    params.push(filter.limit)
+    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string}[]
+    rows.reverse()
+    return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message)}))
+  }
+
+  countEvents(): number {
+    return (this.prepared('SELECT count(*) AS n FROM events').get() as {n: number}).n
+  }
+
+  resetEvents(): number {
+    this.writable()
+    return this.prepared('DELETE FROM events').run().changes
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.prepared('SELECT value FROM meta WHERE key = ?').get(key) as {value: string} | undefined
+    return row?.value
+  }
+
+  setMeta(key: string, value: string): void {
+    this.writable()
+    this.prepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

@@ -1,0 +1,59 @@
+import type {MessageType, SegmentMessage} from '../spec/types.js'
+
+/** One event to store: the normalised message with the columns it is indexed by. */
+export interface NewEvent {
+  messageId: string
+  source: string
+  type: MessageType
+  event: string | null
+  userId: string | null
+  anonymousId: string | null
+  timestamp: string
+  receivedAt: string
+  /** The message as received, as JSON. */
+  raw: string
+  /** The normalised message, as JSON. */
+  message: string
+}
+
+export interface AppendResult {
+  /** Events newly stored. */
+  inserted: number
+  /** Events whose messageId the source had already sent: kept once. */
+  duplicates: number
+  /** Per event, in order: true when stored now, false when it was a duplicate. */
+  stored: boolean[]
+}
+
+export interface EventFilter {
+  type?: string
+  event?: string
+  /** Matches userId or anonymousId. */
+  user?: string
+  source?: string
+  /** ISO 8601: events whose (corrected) timestamp is at or after it. */
+  since?: string
+  /** The newest N that match, returned oldest first. */
+  limit: number
+}
+
+export interface StoredEvent {
+  seq: number
+  source: string
+  message: SegmentMessage
+}
+
+/**
+ * What the rest of cdp needs from storage. SQLite is the embedded default; another store (a
+ * PostgreSQL one shared by a team) implements the same interface.
+ */
+export interface EventStore {
+  appendEvents(events: readonly NewEvent[]): AppendResult
+  queryEvents(filter: EventFilter): StoredEvent[]
+  countEvents(): number
+  /** Deletes every stored event; answers how many there were. */
+  resetEvents(): number
+  getMeta(key: string): string | undefined
+  setMeta(key: string, value: string): void
+  close(): void
+}
