@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {limits} from '../spec/limits.js'
-import {isPlainObject} from '../spec/normalize.js'
+import {describeValue, isPlainObject} from '../spec/normalize.js'
 import {readTrackingRequest, type Endpoint} from '../spec/request.js'
 import type {Pipeline} from '../pipeline/pipeline.js'
 import {writeKeyFromHeader, type SourceRegistry} from './auth.js'
@@ -57,10 +57,7 @@ export async function handleTracking(req: IncomingMessage, res: ServerResponse, 
   const raw = await readRawBody(req, bodyLimits)
   const text = decodeBody(req, raw, bodyLimits)
   const body = parseJson(text)
-  if (!isPlainObject(body)) {
-    const kind = Array.isArray(body) ? 'an array' : body === null ? 'null' : `a ${typeof body}`
-    throw new HttpError(400, 'invalid_body', `the request body must be a JSON object, but it was ${kind}`)
-  }
+  if (!isPlainObject(body)) throw new HttpError(400, 'invalid_body', `the request body must be a JSON object, but it was ${describeValue(body)}`)
   source ??= deps.sources.authenticate(bodyWriteKey(body))
 
   const request = readTrackingRequest(endpoint, body, text, receivedAt)

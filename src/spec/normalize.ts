@@ -27,10 +27,12 @@ function fail(code: string, message: string, field?: string): NormalizeResult {
   return {ok: false, problem: {code, message, field}}
 }
 
-function describe(value: unknown): string {
+/** How a JSON value is named in an error: "an array", "a string", "null". */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null'
+  if (value === undefined) return 'missing'
   if (Array.isArray(value)) return 'an array'
-  return `a ${typeof value}`
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
 /** An identifier: a string, or a number that Segment turns into one. Empty means absent. */
@@ -39,7 +41,7 @@ function readId(input: JsonObject, field: string): {value?: string; problem?: No
   if (value === undefined || value === null) return {}
   if (typeof value === 'number' && Number.isFinite(value)) return {value: String(value)}
   if (typeof value !== 'string') {
-    return {problem: fail('invalid_field', `${field} must be a string or a number, but it was ${describe(value)}`, field)}
+    return {problem: fail('invalid_field', `${field} must be a string or a number, but it was ${describeValue(value)}`, field)}
   }
   return value.trim() === '' ? {} : {value}
 }
@@ -48,7 +50,7 @@ function readObject(input: JsonObject, field: string): {value?: JsonObject; prob
   const value = input[field]
   if (value === undefined || value === null) return {}
   if (!isPlainObject(value)) {
-    return {problem: fail('invalid_field', `${field} must be an object, but it was ${describe(value)}`, field)}
+    return {problem: fail('invalid_field', `${field} must be an object, but it was ${describeValue(value)}`, field)}
   }
   return {value}
 }
@@ -57,7 +59,7 @@ function readTime(value: unknown, field: string): {ms?: number; problem?: Normal
   if (value === undefined || value === null) return {}
   const ms = parseIsoTime(value)
   if (ms === undefined) {
-    const shown = typeof value === 'string' ? `"${value.slice(0, 60)}"` : describe(value)
+    const shown = typeof value === 'string' ? `"${value.slice(0, 60)}"` : describeValue(value)
     return {problem: fail('invalid_timestamp', `${field} must be an ISO 8601 date-time string, but it was ${shown}`, field)}
   }
   return {ms}
@@ -70,7 +72,7 @@ function readTime(value: unknown, field: string): {ms?: number; problem?: Normal
  * with the client's value kept as originalTimestamp, and each type's required fields.
  */
 export function normalizeMessage(input: unknown, context: NormalizeContext): NormalizeResult {
-  if (!isPlainObject(input)) return fail('invalid_message', `a message must be a JSON object, but it was ${describe(input)}`)
+  if (!isPlainObject(input)) return fail('invalid_message', `a message must be a JSON object, but it was ${describeValue(input)}`)
 
   let type: MessageType
   if (context.endpointType) {
@@ -119,7 +121,7 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   if (type === 'track') {
     const event = input.event
     if (event === undefined || event === null || event === '') return fail('missing_field', 'event is required for track', 'event')
-    if (typeof event !== 'string') return fail('invalid_field', `event must be a string, but it was ${describe(event)}`, 'event')
+    if (typeof event !== 'string') return fail('invalid_field', `event must be a string, but it was ${describeValue(event)}`, 'event')
     if (event.trim() === '') return fail('missing_field', 'event is required for track and must not be blank', 'event')
   }
   if (type === 'group') {
@@ -131,7 +133,7 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   for (const field of ['name', 'category'] as const) {
     const value = input[field]
     if (value !== undefined && value !== null && typeof value !== 'string') {
-      return fail('invalid_field', `${field} must be a string, but it was ${describe(value)}`, field)
+      return fail('invalid_field', `${field} must be a string, but it was ${describeValue(value)}`, field)
     }
   }
 
@@ -156,7 +158,7 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   } else {
     const messageId = typeof rawMessageId === 'number' ? String(rawMessageId) : rawMessageId
     if (typeof messageId !== 'string') {
-      return fail('invalid_field', `messageId must be a string, but it was ${describe(rawMessageId)}`, 'messageId')
+      return fail('invalid_field', `messageId must be a string, but it was ${describeValue(rawMessageId)}`, 'messageId')
     }
     if (messageId.length > limits.messageIdLength) {
       return fail(

@@ -1,5 +1,5 @@
 import {limits} from './limits.js'
-import {isPlainObject, normalizeMessage} from './normalize.js'
+import {describeValue, isPlainObject, normalizeMessage} from './normalize.js'
 import type {MessageProblem, MessageType, SegmentMessage} from './types.js'
 
 /** What a Tracking API endpoint receives: one message of a type, or a batch. */
@@ -41,7 +41,7 @@ function byteLength(text: string): number {
  */
 export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: string, receivedAt: number): TrackingRequest {
   if (!isPlainObject(body)) {
-    return refuse('invalid_body', `the request body must be a JSON object, but it was ${Array.isArray(body) ? 'an array' : body === null ? 'null' : `a ${typeof body}`}`)
+    return refuse('invalid_body', `the request body must be a JSON object, but it was ${describeValue(body)}`)
   }
   if (endpoint !== 'batch') {
     const result = normalizeMessage(body, {receivedAt, endpointType: endpoint})
@@ -51,7 +51,7 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
 
   const items = body.batch
   if (!Array.isArray(items)) {
-    return refuse('invalid_batch', `batch must be an array of messages, but it was ${items === undefined ? 'missing' : items === null ? 'null' : `a ${typeof items}`}`, 'batch')
+    return refuse('invalid_batch', `batch must be an array of messages, but it was ${describeValue(items)}`, 'batch')
   }
   if (items.length > limits.batchMessages) {
     return refuse('limit_exceeded', `the batch has ${items.length} messages; the limit is ${limits.batchMessages} a batch`, 'batch')
@@ -59,10 +59,10 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
   const batchContext = body.context
   const batchIntegrations = body.integrations
   if (batchContext !== undefined && batchContext !== null && !isPlainObject(batchContext)) {
-    return refuse('invalid_field', 'context of the batch must be an object', 'context')
+    return refuse('invalid_field', `context of the batch must be an object, but it was ${describeValue(batchContext)}`, 'context')
   }
   if (batchIntegrations !== undefined && batchIntegrations !== null && !isPlainObject(batchIntegrations)) {
-    return refuse('invalid_field', 'integrations of the batch must be an object', 'integrations')
+    return refuse('invalid_field', `integrations of the batch must be an object, but it was ${describeValue(batchIntegrations)}`, 'integrations')
   }
   const batch = {
     context: batchContext ?? undefined,

@@ -23,7 +23,7 @@ export function parseSince(value: string, now: number = Date.now()): string {
   if (relative) return new Date(now - Number(relative[1]) * units[relative[2].toLowerCase()]).toISOString()
   const ms = parseIsoTime(value.trim())
   if (ms === undefined) {
-    throw new UserError(`--since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {code: 'invalid_filter'})
+    throw new UserError(`since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {code: 'invalid_filter'})
   }
   return new Date(ms).toISOString()
 }
@@ -34,7 +34,7 @@ export function parseEventFilter(input: EventFilterInput, now: number = Date.now
   if (input.type !== undefined && input.type !== '') {
     const type = input.type.toLowerCase()
     if (!(messageTypes as readonly string[]).includes(type)) {
-      throw new UserError(`--type "${input.type}" is not a message type; use one of ${messageTypes.join(', ')}.`, {code: 'invalid_filter'})
+      throw new UserError(`type "${input.type}" is not a message type; use one of ${messageTypes.join(', ')}.`, {code: 'invalid_filter'})
     }
     filter.type = type
   }
@@ -45,7 +45,7 @@ export function parseEventFilter(input: EventFilterInput, now: number = Date.now
   if (input.limit !== undefined && input.limit !== '') {
     const limit = Number(input.limit)
     if (!Number.isInteger(limit) || limit < 1 || limit > maxEventLimit) {
-      throw new UserError(`--limit "${input.limit}" must be a whole number from 1 to ${maxEventLimit}.`, {code: 'invalid_filter'})
+      throw new UserError(`limit "${input.limit}" must be a whole number from 1 to ${maxEventLimit}.`, {code: 'invalid_filter'})
     }
     filter.limit = limit
   }

@@ -1,0 +1,140 @@
+// The load generator, run in its own process by bench/run.js:
+//
+//   node bench/load.js --url http://127.0.0.1:PORT --path /v1/track --key WRITEKEY \
+//     [--batch 0|N] [--connections 32] [--warmup 1] [--duration 5]
+//
+// Keeps `connections` requests in flight on a keep-alive Agent (one socket each) for
+// warmup + duration seconds, then stops by itself, waits for the requests in flight and prints
+// one JSON line on stdout: requests/s, events/s, p50/p99 latency (ms) over the measured window,
+// non-2xx and error counts, and how many events were acknowledged in total (warm-up included).
+// --batch 0 posts one event per request; --batch N posts {"batch":[N events]}.
+
+import http from 'node:http'
+import {parseArgs} from 'node:util'
+import {performance} from 'node:perf_hooks'
+import {eventSerializer, messageIds} from './payload.js'
+
+const {values: args} = parseArgs({
+  options: {
+    url: {type: 'string'},
+    path: {type: 'string', default: '/v1/track'},
+    key: {type: 'string', default: ''},
+    batch: {type: 'string', default: '0'},
+    connections: {type: 'string', default: '32'},
+    warmup: {type: 'string', default: '1'},
+    duration: {type: 'string', default: '5'},
+  },
+})
+
+const target = new URL(args.url ?? '')
+if (target.hostname !== '127.0.0.1') {
+  console.error('load.js only targets 127.0.0.1')
+  process.exit(2)
+}
+const batchSize = Number(args.batch)
+const connections = Number(args.connections)
+const warmupMs = Number(args.warmup) * 1000
+const durationMs = Number(args.duration) * 1000
+const eventsPerRequest = batchSize > 0 ? batchSize : 1
+
+// Bounded in time even if the server stops answering: give up 15 s after the planned end.
+const watchdog = setTimeout(() => {
+  process.stdout.write(JSON.stringify({error: 'timed out waiting for the server'}) + '\n')
+  process.exit(3)
+}, warmupMs + durationMs + 15_000)
+watchdog.unref()
+
+const serialize = eventSerializer()
+const nextId = messageIds()
+function body() {
+  if (batchSize <= 0) return serialize(nextId())
+  const items = new Array(batchSize)
+  for (let i = 0; i < batchSize; i++) items[i] = serialize(nextId())
+  return '{"batch":[' + items.join(',') + ']}'
+}
+
+const agent = new http.Agent({keepAlive: true, maxSockets: connections, maxFreeSockets: connections})
+const authorization = 'Basic ' + Buffer.from(`${args.key}:`).toString('base64')
+
+const start = performance.now()
+const measureFrom = start + warmupMs
+const stopAt = measureFrom + durationMs
+
+let measured = 0 // requests completed inside the measured window
+let non2xx = 0
+let errors = 0
+let acknowledgedEvents = 0 // events in 2xx answers, warm-up and tail included
+let firstNon2xx
+const latencies = [] // ms, requests completed inside the measured window
+
+function send() {
+  return new Promise((resolve) => {
+    const payload = body()
+    const sentAt = performance.now()
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: args.path,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          authorization,
+        },
+      },
+      (res) => {
+        const chunks = []
+        res.on('data', (chunk) => chunks.push(chunk))
+        res.on('end', () => {
+          const doneAt = performance.now()
+          const ok = res.statusCode >= 200 && res.statusCode < 300
+          if (ok) acknowledgedEvents += eventsPerRequest
+          if (doneAt >= measureFrom && doneAt <= stopAt) {
+            measured++
+            latencies.push(doneAt - sentAt)
+            if (!ok) non2xx++
+          }
+          if (!ok && firstNon2xx === undefined) firstNon2xx = `${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`
+          resolve()
+        })
+      },
+    )
+    req.on('error', (error) => {
+      errors++
+      if (firstNon2xx === undefined) firstNon2xx = `error ${error.message}`
+      resolve()
+    })
+    req.end(payload)
+  })
+}
+
+async function connection() {
+  while (performance.now() < stopAt) await send()
+}
+
+await Promise.all(Array.from({length: connections}, connection))
+agent.destroy()
+
+latencies.sort((a, b) => a - b)
+const pick = (q) => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))])
+const seconds = durationMs / 1000
+const result = {
+  path: args.path,
+  connections,
+  eventsPerRequest,
+  bodyBytes: Buffer.byteLength(body()),
+  seconds,
+  requests: measured,
+  requestsPerSec: measured / seconds,
+  eventsPerSec: ((measured - non2xx) * eventsPerRequest) / seconds,
+  p50Ms: pick(0.5),
+  p99Ms: pick(0.99),
+  non2xx,
+  errors,
+  acknowledgedEvents,
+  firstProblem: firstNon2xx ?? null,
+}
+clearTimeout(watchdog)
+process.stdout.write(JSON.stringify(result) + '\n')
