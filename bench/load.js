@@ -11,6 +11,7 @@
 
 import http from 'node:http'
 import {parseArgs} from 'node:util'
+import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
 import {eventSerializer, messageIds} from './payload.js'
 
@@ -23,6 +24,7 @@ const {values: args} = parseArgs({
     connections: {type: 'string', default: '32'},
     warmup: {type: 'string', default: '1'},
     duration: {type: 'string', default: '5'},
+    'server-pid': {type: 'string'},
   },
 })
 
@@ -55,6 +57,33 @@ function body() {
 
 const agent = new http.Agent({keepAlive: true, maxSockets: connections, maxFreeSockets: connections})
 const authorization = 'Basic ' + Buffer.from(`${args.key}:`).toString('base64')
+
+/** CPU seconds (user + system) the server process has used so far, from /proc (Linux); null elsewhere. */
+function serverCpuSeconds() {
+  if (!args['server-pid']) return null
+  try {
+    const stat = readFileSync(`/proc/${args['server-pid']}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return null
+  }
+}
+
+// CPU use of both processes over the measured window: 100% = one core busy.
+let cpuMark
+setTimeout(() => (cpuMark = {at: performance.now(), self: process.cpuUsage(), server: serverCpuSeconds()}), warmupMs)
+let cpu = {selfPercent: null, serverPercent: null}
+setTimeout(() => {
+  if (!cpuMark) return
+  const wall = (performance.now() - cpuMark.at) / 1000
+  const self = process.cpuUsage(cpuMark.self)
+  const server = serverCpuSeconds()
+  cpu = {
+    selfPercent: (100 * (self.user + self.system)) / 1e6 / wall,
+    serverPercent: server === null || cpuMark.server === null ? null : (100 * (server - cpuMark.server)) / wall,
+  }
+}, warmupMs + durationMs)
 
 const start = performance.now()
 const measureFrom = start + warmupMs
@@ -133,6 +162,8 @@ const result = {
   p99Ms: pick(0.99),
   non2xx,
   errors,
+  loadCpuPercent: cpu.selfPercent,
+  serverCpuPercent: cpu.serverPercent,
   acknowledgedEvents,
   firstProblem: firstNon2xx ?? null,
 }

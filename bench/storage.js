@@ -1,0 +1,140 @@
+// The storage ceiling, run in its own process by bench/run.js:
+//
+//   node bench/storage.js --variant store|unique|bare [--warmup 0.5] [--duration 3] [--tx 1000]
+//
+// Inserts the benchmark event into a fresh SQLite file (WAL, synchronous=NORMAL, as the daemon
+// does) in transactions of --tx rows, and prints one JSON line with rows/s.
+//   store:  SqliteStore.appendEvents from dist/: the daemon's own schema (6 indexes) and INSERT.
+//   unique: the same events table with only the (source, message_id) unique index.
+//   bare:   the same table with no index at all (only the rowid).
+// Only the insert calls are timed; building the rows (string concatenation) is not.
+
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {parseArgs} from 'node:util'
+import {performance} from 'node:perf_hooks'
+import Database from 'better-sqlite3'
+import {SqliteStore} from '../dist/store/sqlite-store.js'
+import {productAdded, messageIds} from './payload.js'
+
+const {values: args} = parseArgs({
+  options: {
+    variant: {type: 'string', default: 'store'},
+    warmup: {type: 'string', default: '0.5'},
+    duration: {type: 'string', default: '3'},
+    tx: {type: 'string', default: '1000'},
+  },
+})
+const txRows = Number(args.tx)
+const warmupMs = Number(args.warmup) * 1000
+const durationMs = Number(args.duration) * 1000
+
+// The raw column is the event as received; the message column is what the daemon stores after
+// normalising (integrations, originalTimestamp, a corrected timestamp and receivedAt added).
+const PLACEHOLDER = '__MESSAGE_ID__'
+function splitAt(text) {
+  const at = text.indexOf(PLACEHOLDER)
+  return [text.slice(0, at), text.slice(at + PLACEHOLDER.length)]
+}
+const event = productAdded(PLACEHOLDER)
+const receivedAt = new Date().toISOString()
+const [rawHead, rawTail] = splitAt(JSON.stringify(event))
+const [msgHead, msgTail] = splitAt(
+  JSON.stringify({...event, integrations: {}, originalTimestamp: event.timestamp, timestamp: event.timestamp, receivedAt}),
+)
+const nextId = messageIds()
+
+function rows() {
+  const out = new Array(txRows)
+  for (let i = 0; i < txRows; i++) {
+    const messageId = nextId()
+    out[i] = {
+      messageId,
+      source: 'default',
+      type: 'track',
+      event: event.event,
+      userId: event.userId,
+      anonymousId: event.anonymousId,
+      timestamp: event.timestamp,
+      receivedAt,
+      raw: rawHead + messageId + rawTail,
+      message: msgHead + messageId + msgTail,
+    }
+  }
+  return out
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'cdp-bench-storage-'))
+const file = path.join(dir, 'cdp.sqlite')
+
+/** Opens the variant and answers its append function and its closer. */
+function open(variant) {
+  if (variant === 'store') {
+    const store = new SqliteStore(file)
+    return {append: (batch) => store.appendEvents(batch), close: () => store.close()}
+  }
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec(`
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      type TEXT NOT NULL,
+      event TEXT,
+      user_id TEXT,
+      anonymous_id TEXT,
+      timestamp TEXT NOT NULL,
+      received_at TEXT NOT NULL,
+      raw TEXT NOT NULL,
+      message TEXT NOT NULL
+    ) STRICT;
+  `)
+  if (variant === 'unique') db.exec('CREATE UNIQUE INDEX events_source_message_id ON events (source, message_id);')
+  else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`)
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const append = db.transaction((batch) => {
+    for (const e of batch) insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message)
+  })
+  return {append, close: () => db.close()}
+}
+
+const target = open(args.variant)
+let rowsMeasured = 0
+let insertMs = 0
+let transactions = 0
+const begin = performance.now()
+const measureFrom = begin + warmupMs
+const stopAt = measureFrom + durationMs
+for (;;) {
+  const now = performance.now()
+  if (now >= stopAt) break
+  const batch = rows()
+  const t0 = performance.now()
+  target.append(batch)
+  const t1 = performance.now()
+  if (t0 >= measureFrom) {
+    rowsMeasured += batch.length
+    insertMs += t1 - t0
+    transactions++
+  }
+}
+target.close()
+rmSync(dir, {recursive: true, force: true})
+
+process.stdout.write(
+  JSON.stringify({
+    variant: args.variant,
+    rowsPerTransaction: txRows,
+    rowBytes: Buffer.byteLength(rawHead + nextId() + rawTail),
+    transactions,
+    rows: rowsMeasured,
+    insertSeconds: insertMs / 1000,
+    rowsPerSec: rowsMeasured / (insertMs / 1000),
+  }) + '\n',
+)
