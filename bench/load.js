@@ -74,8 +74,8 @@ function serverCpuSeconds() {
 let cpuMark
 setTimeout(() => (cpuMark = {at: performance.now(), self: process.cpuUsage(), server: serverCpuSeconds()}), warmupMs)
 let cpu = {selfPercent: null, serverPercent: null}
-setTimeout(() => {
-  if (!cpuMark) return
+function closeCpuWindow() {
+  if (!cpuMark || cpu.selfPercent !== null) return
   const wall = (performance.now() - cpuMark.at) / 1000
   const self = process.cpuUsage(cpuMark.self)
   const server = serverCpuSeconds()
@@ -83,7 +83,7 @@ setTimeout(() => {
     selfPercent: (100 * (self.user + self.system)) / 1e6 / wall,
     serverPercent: server === null || cpuMark.server === null ? null : (100 * (server - cpuMark.server)) / wall,
   }
-}, warmupMs + durationMs)
+}
 
 const start = performance.now()
 const measureFrom = start + warmupMs
@@ -141,6 +141,7 @@ function send() {
 
 async function connection() {
   while (performance.now() < stopAt) await send()
+  closeCpuWindow() // the first connection to stop closes the window, before the tail drains
 }
 
 await Promise.all(Array.from({length: connections}, connection))

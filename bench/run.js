@@ -133,7 +133,7 @@ async function loadAgainst(server, {pathname, batch, connections}) {
   return runJson(path.join(bench, 'load.js'), [
     '--url', server.url,
     '--path', pathname,
-    '--key', server.sources[0].writeKey,
+    `--key=${server.sources[0].writeKey}`, // = form: a write key may start with "-"
     '--batch', String(batch),
     '--connections', String(connections),
     '--warmup', String(warmup),

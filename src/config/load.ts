@@ -77,7 +77,7 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
   const problems = configProblems(parsed)
   if (problems.length > 0) {
     throw new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      hint: `Fix these fields in ${configFileName}; its schema is cdp.schema.json in the cdp package.`,
+      hint: `Fix these fields in ${configFileName}; the README's "The workspace" section describes it.`,
       code: 'invalid_config',
     })
   }

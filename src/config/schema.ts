@@ -1,7 +1,4 @@
-/**
- * The JSON Schema of cdp.json: the one source of truth for its shape. It is also written to
- * `cdp.schema.json` at the package root by the build, so editors can complete the file.
- */
+/** The JSON Schema of cdp.json: the one source of truth for its shape. */
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://cdp.dev/schemas/cdp.json',

@@ -15,7 +15,7 @@ export async function post(url: string, body: unknown, options: {writeKey?: stri
   const response = await fetch(url, {
     method: 'POST',
     headers,
-    body: options.raw ? (body as BodyInit) : JSON.stringify(body),
+    body: options.raw ? (body as RequestInit['body']) : JSON.stringify(body),
   })
   const text = await response.text()
   let parsed: unknown = text
