@@ -1,0 +1,88 @@
+import {existsSync, readFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {chromium, type Browser} from 'playwright-core'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
+import {testSources} from '../helpers/workspace.js'
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+// CI installs Chromium (.ci/run); elsewhere the test says why it did not run.
+const canRun = existsSync(chromiumPath) || process.env.CI === 'true'
+const umdDir = fileURLToPath(new URL('../../node_modules/@segment/analytics-next/dist/umd/', import.meta.url))
+
+let daemon: TestDaemon
+let page: Server
+let pageUrl: string
+let browser: Browser
+
+/** A page on another origin that loads analytics.js (analytics-next, unmodified) with cdnURL = the daemon. */
+function pageHtml(daemonUrl: string, writeKey: string): string {
+  return `<!doctype html><html><head><title>Shop</title></head><body><button id="buy">Buy</button>
+<script src="/umd/index.js"></script>
+<script>
+  window.done = (async () => {
+    const [analytics] = await AnalyticsNext.AnalyticsBrowser.load({writeKey: ${JSON.stringify(writeKey)}, cdnURL: ${JSON.stringify(daemonUrl)}})
+    await analytics.page('Shop', 'Home', {section: 'front'})
+    await analytics.identify('browser-user-1', {email: 'lin@example.com'})
+    await analytics.track('Product Added', {sku: 'B-2', price: 12.5})
+    await analytics.group('org-9', {name: 'Org 9'})
+    return 'sent'
+  })().catch((error) => 'failed: ' + error)
+</script></body></html>`
+}
+
+describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
+  beforeAll(async () => {
+    daemon = await startTestDaemon()
+    page = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://page')
+      if (url.pathname.startsWith('/umd/')) {
+        const file = path.join(umdDir, path.basename(url.pathname))
+        if (!existsSync(file)) return res.writeHead(404).end()
+        res.writeHead(200, {'content-type': 'application/javascript'}).end(readFileSync(file))
+        return
+      }
+      res.writeHead(200, {'content-type': 'text/html'}).end(pageHtml(daemon.url, testSources[0].writeKey))
+    })
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
+    // localhost vs 127.0.0.1: a different origin from the daemon, so CORS is exercised.
+    pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    page?.close()
+    await daemon?.close()
+  })
+
+  it('loads its settings from the daemon and sends page, identify, track and group there', async () => {
+    const tab = await browser.newPage()
+    await tab.goto(pageUrl)
+    expect(await tab.evaluate(() => (window as unknown as {done: Promise<string>}).done)).toBe('sent')
+
+    let stored: Record<string, any>[] = []
+    for (let i = 0; i < 50 && stored.length < 4; i++) {
+      stored = daemon.storedMessages()
+      if (stored.length < 4) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(stored.map((m) => m.type)).toEqual(['page', 'identify', 'track', 'group'])
+    const [pageView, identify, track, group] = stored
+    expect(pageView).toMatchObject({category: 'Shop', name: 'Home', properties: {section: 'front', url: pageUrl, path: '/', title: 'Shop'}})
+    expect(identify).toMatchObject({userId: 'browser-user-1', traits: {email: 'lin@example.com'}})
+    expect(track).toMatchObject({event: 'Product Added', properties: {sku: 'B-2', price: 12.5}, userId: 'browser-user-1'})
+    expect(group).toMatchObject({groupId: 'org-9', traits: {name: 'Org 9'}})
+    for (const message of stored) {
+      expect(message.context.library.name).toBe('analytics.js')
+      expect(message.context.page.url).toBe(pageUrl)
+      expect(message.anonymousId).toEqual(expect.any(String))
+      expect(message).not.toHaveProperty('writeKey')
+    }
+    await tab.close()
+  })
+})
