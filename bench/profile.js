@@ -54,7 +54,14 @@ load.stdout.on('data', (d) => (loadOut += d))
 await new Promise((resolve) => load.on('close', resolve))
 daemon.kill('SIGTERM')
 await exited
-const result = JSON.parse(loadOut.trim().split('\n').pop())
+let result
+try {
+  result = JSON.parse(loadOut.trim().split('\n').pop())
+} catch {
+  rmSync(dir, {recursive: true, force: true})
+  console.error(`the load generator gave no result:\n${loadOut}`)
+  process.exit(1)
+}
 console.log(`load under --cpu-prof: ${Math.round(result.requestsPerSec)} req/s, ${Math.round(result.eventsPerSec)} events/s, p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms?.toFixed(2)} ms, server CPU ${Math.round(result.serverCpuPercent)}%\n`)
 
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))

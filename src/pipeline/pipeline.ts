@@ -1,6 +1,5 @@
 import type {AcceptedMessage} from '../spec/request.js'
-import type {GroupCommitter} from '../store/group-commit.js'
-import type {AppendResult, NewEvent} from '../store/types.js'
+import type {AppendResult, EventWriter, NewEvent} from '../store/types.js'
 
 /** The row a normalised message is stored as: the message once serialised, its indexed fields. */
 export function toNewEvent(source: string, accepted: AcceptedMessage): NewEvent {
@@ -24,11 +23,11 @@ export function toNewEvent(source: string, accepted: AcceptedMessage): NewEvent 
  * to the store. Later steps (plan validation, functions, outbox) join here, not elsewhere.
  */
 export class Pipeline {
-  constructor(private readonly committer: GroupCommitter) {}
+  constructor(private readonly writer: EventWriter) {}
 
   ingest(source: string, messages: readonly AcceptedMessage[]): Promise<AppendResult> {
     const rows = new Array<NewEvent>(messages.length)
     for (let i = 0; i < messages.length; i++) rows[i] = toNewEvent(source, messages[i])
-    return this.committer.submit(rows)
+    return this.writer.submit(rows)
   }
 }

@@ -36,8 +36,9 @@ function drain(req: IncomingMessage): void {
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps, bodyTimeoutMs: number): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost')
-  let path = url.pathname
+  const target = req.url ?? '/'
+  const queryAt = target.indexOf('?')
+  let path = queryAt === -1 ? target : target.slice(0, queryAt)
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   const method = req.method ?? 'GET'
 
@@ -68,7 +69,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
   }
   if (path === '/api/events') {
     if (method === 'GET') {
-      const params = url.searchParams
+      const params = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1))
       const filter = parseEventFilter({
         type: params.get('type') ?? undefined,
         event: params.get('event') ?? undefined,

@@ -5,8 +5,8 @@ import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
 import {SourceRegistry} from '../server/auth.js'
 import {startServer} from '../server/server.js'
-import {GroupCommitter} from '../store/group-commit.js'
 import {SqliteStore} from '../store/sqlite-store.js'
+import {ThreadedWriter} from '../store/threaded-writer.js'
 import {cdpVersion} from '../version.js'
 
 export interface DevOptions {
@@ -49,12 +49,14 @@ function defaultSources(store: SqliteStore): SourceConfig[] {
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
   const loaded = loadConfig(paths.dir)
+  // This connection migrates the store and serves reads; the writer thread owns the inserts.
   const store = new SqliteStore(paths.database)
+  let writer: ThreadedWriter | undefined
   try {
     const sources = loaded ? loaded.config.sources : defaultSources(store)
     const registry = new SourceRegistry(sources)
-    const committer = new GroupCommitter(store)
-    const pipeline = new Pipeline(committer)
+    writer = await ThreadedWriter.start({file: paths.database})
+    const pipeline = new Pipeline(writer)
     const server = await startServer(
       {sources: registry, pipeline, store, log: options.log, version: cdpVersion, bodyTimeoutMs: options.bodyTimeoutMs},
       {port: options.port, host: options.host},
@@ -70,13 +72,14 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       stop() {
         stopping ??= (async () => {
           await server.close()
-          await committer.close()
+          await writer?.close()
           store.close()
         })()
         return stopping
       },
     }
   } catch (error) {
+    await writer?.close()
     store.close()
     throw error
   }

@@ -43,8 +43,9 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
   if (!isPlainObject(body)) {
     return refuse('invalid_body', `the request body must be a JSON object, but it was ${describeValue(body)}`)
   }
+  const receivedAtIso = new Date(receivedAt).toISOString()
   if (endpoint !== 'batch') {
-    const result = normalizeMessage(body, {receivedAt, endpointType: endpoint})
+    const result = normalizeMessage(body, {receivedAt, receivedAtIso, endpointType: endpoint})
     if (!result.ok) return {accepted: [], rejected: [], problem: result.problem}
     return {accepted: [{index: 0, message: result.message, raw: rawText}], rejected: []}
   }
@@ -73,7 +74,7 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
   const outcome: TrackingRequest = {accepted: [], rejected: []}
   for (let index = 0; index < items.length; index++) {
     const item = items[index]
-    const result = normalizeMessage(item, {receivedAt, batch})
+    const result = normalizeMessage(item, {receivedAt, receivedAtIso, batch})
     if (!result.ok) {
       const messageId = isPlainObject(item) && typeof item.messageId === 'string' ? item.messageId.slice(0, limits.messageIdLength) : undefined
       outcome.rejected.push({index, messageId, ...result.problem})

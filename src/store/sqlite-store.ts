@@ -41,6 +41,8 @@ export class SqliteStore implements EventStore {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
     this.db.pragma('busy_timeout = 5000')
+    // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
+    this.db.pragma('cache_size = -65536')
     this.migrate()
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message)

@@ -57,3 +57,9 @@ export interface EventStore {
   setMeta(key: string, value: string): void
   close(): void
 }
+
+/** Appends events durably: the promise resolves only after they are committed. */
+export interface EventWriter {
+  submit(events: readonly NewEvent[]): Promise<AppendResult>
+  close(): Promise<void>
+}

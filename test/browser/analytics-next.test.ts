@@ -64,7 +64,7 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
   it('loads its settings from the daemon and sends page, identify, track and group there', async () => {
     const tab = await browser.newPage()
     await tab.goto(pageUrl)
-    expect(await tab.evaluate(() => (window as unknown as {done: Promise<string>}).done)).toBe('sent')
+    expect(await tab.evaluate(() => (globalThis as unknown as {done: Promise<string>}).done)).toBe('sent')
 
     let stored: Record<string, any>[] = []
     for (let i = 0; i < 50 && stored.length < 4; i++) {
