@@ -1,3 +1,5 @@
+import type {Casing} from '../plan/conventions.js'
+
 /** The JSON Schema of cdp.json: the one source of truth for its shape. */
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -38,6 +40,15 @@ export const configSchema = {
         },
       },
     },
+    conventions: {
+      description: 'Naming conventions `cdp plan validate` checks (as warnings).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        eventName: {enum: ['Object Action', 'Title Case', 'snake_case', 'camelCase', 'PascalCase', 'kebab-case']},
+        propertyName: {enum: ['Object Action', 'Title Case', 'snake_case', 'camelCase', 'PascalCase', 'kebab-case']},
+      },
+    },
     destinations: {
       description: 'Where events go.',
       type: 'array',
@@ -73,6 +84,7 @@ export interface DestinationConfig {
 export interface WorkspaceConfig {
   $schema?: string
   sources: SourceConfig[]
+  conventions?: {eventName?: Casing; propertyName?: Casing}
   destinations?: DestinationConfig[]
   functions?: Record<string, unknown>[]
 }

@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net'
 import {errorMessage, UserError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {Pipeline} from '../pipeline/pipeline.js'
-import {parseEventFilter} from '../store/event-filter.js'
+import {parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
 import type {EventStore} from '../store/types.js'
 import type {SourceRegistry} from './auth.js'
 import {HttpError} from './http-error.js'
@@ -86,6 +86,18 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
       return
     }
     throw new HttpError(405, 'method_not_allowed', `/api/events takes GET or DELETE, not ${method}`)
+  }
+  if (path === '/api/violations' && method === 'GET') {
+    const params = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1))
+    const filter = parseViolationFilter({
+      event: params.get('event') ?? undefined,
+      kind: params.get('kind') ?? undefined,
+      source: params.get('source') ?? undefined,
+      since: params.get('since') ?? undefined,
+      limit: params.get('limit') ?? undefined,
+    })
+    sendJson(res, 200, deps.store.queryViolations(filter))
+    return
   }
   drain(req)
   throw new HttpError(404, 'not_found', `no such endpoint: ${method} ${path}`)

@@ -1,8 +1,11 @@
 import {loadConfig} from '../config/load.js'
 import type {SourceConfig} from '../config/schema.js'
-import {generateWriteKey, workspacePaths} from '../config/workspace.js'
+import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
+import path from 'node:path'
 import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
+import {PlanRegistry} from '../plan/registry.js'
+import {describeReload, watchPlans} from '../plan/watch.js'
 import {SourceRegistry} from '../server/auth.js'
 import {startServer} from '../server/server.js'
 import {SqliteStore} from '../store/sqlite-store.js'
@@ -45,6 +48,11 @@ function defaultSources(store: SqliteStore): SourceConfig[] {
   return [{name: defaultSourceName, writeKey}]
 }
 
+/** Each source's plan folder: its "plan" in cdp.json, or the workspace's plan/. */
+function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig[]): Map<string, string> {
+  return new Map(sources.map((source) => [source.name, source.plan ? path.resolve(paths.dir, source.plan) : paths.planDir]))
+}
+
 /** Starts the daemon's parts (store, pipeline, server) and tears them down in reverse order. */
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
@@ -52,11 +60,22 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   // This connection migrates the store and serves reads; the writer thread owns the inserts.
   const store = new SqliteStore(paths.database)
   let writer: ThreadedWriter | undefined
+  const closers: (() => Promise<void>)[] = []
   try {
     const sources = loaded ? loaded.config.sources : defaultSources(store)
     const registry = new SourceRegistry(sources)
+    const plans = new PlanRegistry()
+    plans.setSources(sourcePlanFolders(paths, sources))
+    for (const folder of plans.folders) {
+      const result = plans.reload(folder)
+      if (result.applied) options.log.info(describeReload(result))
+      else options.log.error(describeReload(result))
+    }
+    const planWatcher = watchPlans(plans, options.log)
+    await planWatcher.ready
+    closers.push(planWatcher.close)
     writer = await ThreadedWriter.start({file: paths.database})
-    const pipeline = new Pipeline(writer)
+    const pipeline = new Pipeline(writer, plans)
     const server = await startServer(
       {sources: registry, pipeline, store, log: options.log, version: cdpVersion, bodyTimeoutMs: options.bodyTimeoutMs},
       {port: options.port, host: options.host},
@@ -72,6 +91,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       stop() {
         stopping ??= (async () => {
           await server.close()
+          for (const close of closers) await close()
           await writer?.close()
           store.close()
         })()
@@ -79,6 +99,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       },
     }
   } catch (error) {
+    for (const close of closers) await close()
     await writer?.close()
     store.close()
     throw error

@@ -1,3 +1,4 @@
+import type {Violation} from '../plan/violations.js'
 import type {MessageType} from '../spec/types.js'
 import type {NewEvent} from './types.js'
 
@@ -16,10 +17,14 @@ export function encodeEvents(events: readonly NewEvent[]): string {
   for (const e of events) {
     out +=
       field(e.messageId) + field(e.source) + field(e.type) + field(e.event) + field(e.userId) +
-      field(e.anonymousId) + field(e.timestamp) + field(e.receivedAt) + field(e.raw) + field(e.message)
+      field(e.anonymousId) + field(e.timestamp) + field(e.receivedAt) + field(e.raw) + field(e.message) +
+      field(e.valid === null ? null : e.valid ? '1' : '0') + field(e.violations.length === 0 ? null : JSON.stringify(e.violations))
   }
   return out
 }
+
+const validOf = (text: string | null): boolean | null => (text === null ? null : text === '1')
+const violationsOf = (text: string | null): Violation[] => (text === null ? [] : (JSON.parse(text) as Violation[]))
 
 export function decodeEvents(text: string): NewEvent[] {
   let at = text.indexOf(';')
@@ -49,6 +54,8 @@ export function decodeEvents(text: string): NewEvent[] {
       receivedAt: next() as string,
       raw: next() as string,
       message: next() as string,
+      valid: validOf(next()),
+      violations: violationsOf(next()),
     }
   }
   return events

@@ -1,7 +1,8 @@
 import {UserError} from '../errors.js'
 import {messageTypes} from '../spec/types.js'
 import {parseIsoTime} from '../spec/time.js'
-import type {EventFilter} from './types.js'
+import {violationKinds} from '../plan/violations.js'
+import type {EventFilter, ViolationFilter} from './types.js'
 
 export interface EventFilterInput {
   type?: string
@@ -28,9 +29,41 @@ export function parseSince(value: string, now: number = Date.now()): string {
   return new Date(ms).toISOString()
 }
 
+function parseLimit(value: string | number | undefined): number {
+  if (value === undefined || value === '') return defaultEventLimit
+  const limit = Number(value)
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxEventLimit) {
+    throw new UserError(`limit "${value}" must be a whole number from 1 to ${maxEventLimit}.`, {code: 'invalid_filter'})
+  }
+  return limit
+}
+
+export interface ViolationFilterInput {
+  event?: string
+  kind?: string
+  source?: string
+  since?: string
+  limit?: string | number
+}
+
+/** The filter of `cdp violations` and `GET /api/violations`. */
+export function parseViolationFilter(input: ViolationFilterInput, now: number = Date.now()): ViolationFilter {
+  const filter: ViolationFilter = {limit: parseLimit(input.limit)}
+  if (input.kind) {
+    if (!(violationKinds as readonly string[]).includes(input.kind)) {
+      throw new UserError(`kind "${input.kind}" is not a violation kind; use one of ${violationKinds.join(', ')}.`, {code: 'invalid_filter'})
+    }
+    filter.kind = input.kind
+  }
+  if (input.event) filter.event = input.event
+  if (input.source) filter.source = input.source
+  if (input.since) filter.since = parseSince(input.since, now)
+  return filter
+}
+
 /** The filter of `cdp events` and `GET /api/events`, checked the same way for both. */
 export function parseEventFilter(input: EventFilterInput, now: number = Date.now()): EventFilter {
-  const filter: EventFilter = {limit: defaultEventLimit}
+  const filter: EventFilter = {limit: parseLimit(input.limit)}
   if (input.type !== undefined && input.type !== '') {
     const type = input.type.toLowerCase()
     if (!(messageTypes as readonly string[]).includes(type)) {
@@ -42,12 +75,5 @@ export function parseEventFilter(input: EventFilterInput, now: number = Date.now
   if (input.user) filter.user = input.user
   if (input.source) filter.source = input.source
   if (input.since) filter.since = parseSince(input.since, now)
-  if (input.limit !== undefined && input.limit !== '') {
-    const limit = Number(input.limit)
-    if (!Number.isInteger(limit) || limit < 1 || limit > maxEventLimit) {
-      throw new UserError(`limit "${input.limit}" must be a whole number from 1 to ${maxEventLimit}.`, {code: 'invalid_filter'})
-    }
-    filter.limit = limit
-  }
   return filter
 }

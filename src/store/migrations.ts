@@ -41,6 +41,32 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_anonymous_id ON events (anonymous_id) WHERE anonymous_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'tracking plan validation: events.valid and violations',
+    sql: `
+      -- NULL: no plan applied to the event; 1: it follows the plan; 0: it has violations.
+      ALTER TABLE events ADD COLUMN valid INTEGER;
+
+      CREATE TABLE violations (
+        id INTEGER PRIMARY KEY,
+        event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        expected TEXT NOT NULL,
+        actual TEXT NOT NULL,
+        message TEXT NOT NULL,
+        received_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX violations_event_seq ON violations (event_seq);
+      CREATE INDEX violations_kind ON violations (kind);
+      CREATE INDEX violations_event ON violations (event) WHERE event IS NOT NULL;
+    `,
+  },
 ]
 
 export const latestSchemaVersion = migrations[migrations.length - 1].version

@@ -3,7 +3,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
-import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent} from './types.js'
+import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
 export interface SqliteStoreOptions {
   /** A second process reading while the daemon writes (WAL allows any number). */
@@ -44,19 +44,31 @@ export class SqliteStore implements EventStore {
     // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
     this.db.pragma('cache_size = -65536')
     this.migrate()
+    this.db.pragma('foreign_keys = ON')
     this.insertEvent = this.db.prepare(
-      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     const insert = this.insertEvent
+    const insertViolation = this.db.prepare(
+      `INSERT INTO violations (event_seq, message_id, source, type, event, kind, path, expected, actual, message, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
     this.appendMany = this.db.transaction((events: readonly NewEvent[]): AppendResult => {
       let inserted = 0
       const stored = new Array<boolean>(events.length)
       for (let i = 0; i < events.length; i++) {
         const e = events[i]
-        const changes = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message).changes
-        stored[i] = changes > 0
-        inserted += changes
+        const valid = e.valid === null ? null : e.valid ? 1 : 0
+        const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, valid)
+        stored[i] = info.changes > 0
+        inserted += info.changes
+        // A duplicate keeps the violations recorded when it was first stored.
+        if (info.changes > 0) {
+          for (const v of e.violations) {
+            insertViolation.run(info.lastInsertRowid, e.messageId, e.source, e.type, e.event, v.kind, v.path, v.expected, v.actual, v.message, e.receivedAt)
+          }
+        }
       }
       return {inserted, duplicates: events.length - inserted, stored}
     })
@@ -131,11 +143,30 @@ export class SqliteStore implements EventStore {
       where.push('timestamp >= ?')
       params.push(filter.since)
     }
-    const sql = `SELECT seq, source, message FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
+    const sql = `SELECT seq, source, message, valid FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
     params.push(filter.limit)
-    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string}[]
+    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null}[]
     rows.reverse()
-    return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message)}))
+    return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1}))
+  }
+
+  queryViolations(filter: ViolationFilter): StoredViolation[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    for (const [column, value] of [['event', filter.event], ['kind', filter.kind], ['source', filter.source]] as const) {
+      if (value) {
+        where.push(`${column} = ?`)
+        params.push(value)
+      }
+    }
+    if (filter.since) {
+      where.push('received_at >= ?')
+      params.push(filter.since)
+    }
+    const sql = `SELECT id, message_id AS messageId, source, type, event, kind, path, expected, actual, message, received_at AS receivedAt
+      FROM violations ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`
+    params.push(filter.limit)
+    return (this.prepared(sql).all(...params) as StoredViolation[]).reverse()
   }
 
   countEvents(): number {
@@ -144,6 +175,7 @@ export class SqliteStore implements EventStore {
 
   resetEvents(): number {
     this.writable()
+    this.prepared('DELETE FROM violations').run()
     return this.prepared('DELETE FROM events').run().changes
   }
 

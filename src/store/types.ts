@@ -1,3 +1,4 @@
+import type {Violation} from '../plan/violations.js'
 import type {MessageType, SegmentMessage} from '../spec/types.js'
 
 /** One event to store: the normalised message with the columns it is indexed by. */
@@ -14,6 +15,9 @@ export interface NewEvent {
   raw: string
   /** The normalised message, as JSON. */
   message: string
+  /** null when no tracking plan applies; otherwise whether the message follows it. */
+  valid: boolean | null
+  violations: Violation[]
 }
 
 export interface AppendResult {
@@ -41,6 +45,25 @@ export interface StoredEvent {
   seq: number
   source: string
   message: SegmentMessage
+  valid: boolean | null
+}
+
+export interface ViolationFilter {
+  event?: string
+  kind?: string
+  source?: string
+  /** ISO 8601: violations received at or after it. */
+  since?: string
+  limit: number
+}
+
+export interface StoredViolation extends Violation {
+  id: number
+  messageId: string
+  source: string
+  type: string
+  event: string | null
+  receivedAt: string
 }
 
 /**
@@ -50,6 +73,7 @@ export interface StoredEvent {
 export interface EventStore {
   appendEvents(events: readonly NewEvent[]): AppendResult
   queryEvents(filter: EventFilter): StoredEvent[]
+  queryViolations(filter: ViolationFilter): StoredViolation[]
   countEvents(): number
   /** Deletes every stored event; answers how many there were. */
   resetEvents(): number

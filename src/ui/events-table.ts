@@ -24,11 +24,14 @@ function nameOf(message: StoredEvent['message']): string {
 /** A readable table of stored events, oldest first; one line each. */
 export function renderEventsTable(events: readonly StoredEvent[]): string {
   if (events.length === 0) return chalk.dim('No events match. Send some to cdp dev, or widen the filters.')
-  const header = chalk.bold(`${'TIMESTAMP'.padEnd(24)} ${'TYPE'.padEnd(8)} ${'EVENT / NAME'.padEnd(28)} ${'USER'.padEnd(24)} ${'SOURCE'.padEnd(12)} MESSAGE ID`)
-  const rows = events.map(({message, source}) => {
+  const header = chalk.bold(`${'TIMESTAMP'.padEnd(24)} ${'PLAN'.padEnd(4)} ${'TYPE'.padEnd(8)} ${'EVENT / NAME'.padEnd(28)} ${'USER'.padEnd(24)} ${'SOURCE'.padEnd(12)} MESSAGE ID`)
+  const rows = events.map(({message, source, valid}) => {
     const user = message.userId ? String(message.userId) : message.anonymousId ? `anon:${message.anonymousId}` : ''
+    // ok: follows the plan; BAD: has violations (cdp violations); -: no plan applies.
+    const plan = valid === null ? chalk.dim('-   ') : valid ? chalk.green('ok  ') : chalk.red('BAD ')
     return [
       chalk.dim(truncate(message.timestamp, 24)),
+      plan,
       chalk.cyan(truncate(message.type, 8)),
       truncate(nameOf(message), 28),
       truncate(user, 24),

@@ -1,0 +1,110 @@
+import {Ajv, type ValidateFunction} from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import type {SegmentMessage} from '../spec/types.js'
+import type {JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
+import {violationsFromAjv, type Violation} from './violations.js'
+
+const addFormats = ((addFormatsModule as unknown as {default?: typeof addFormatsModule}).default ?? addFormatsModule) as unknown as (ajv: Ajv, options: {mode: 'fast'}) => Ajv
+
+/** Every plan schema gets an $id under this base, so relative $refs between files resolve. */
+export const planBaseUri = 'https://plan.cdp.local/'
+
+export interface CompiledPlan {
+  plan: TrackingPlan
+  /** The message's violations; empty when it follows the plan. */
+  check(message: SegmentMessage): Violation[]
+}
+
+function wrapper(file: string, parts: Record<string, JsonSchema | undefined>, definitions: Record<string, JsonSchema> | undefined): JsonSchema {
+  const properties: Record<string, JsonSchema> = {}
+  for (const [key, schema] of Object.entries(parts)) if (schema) properties[key] = schema
+  return {$id: planBaseUri + file, type: 'object', properties, ...(definitions ? {definitions} : {})}
+}
+
+/** The wrapper's pointer (/properties/<part>/…) back to the file's (/<part>/…). */
+function filePointer(wrapperPointer: string): string {
+  return wrapperPointer.replace(/^\/properties\/(properties|context|traits)/, '/$1')
+}
+
+function compileOne(ajv: Ajv, schema: JsonSchema, file: string, problems: PlanProblem[]): ValidateFunction | undefined {
+  if (!ajv.validateSchema(schema)) {
+    // Report the deepest complaint: anyOf branches add parents that only restate it.
+    const errors = [...(ajv.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length)
+    const first = errors[0]
+    const pointer = first ? filePointer(first.instancePath) : undefined
+    problems.push({severity: 'error', file, pointer, message: `invalid JSON Schema: ${pointer ?? ''} ${first?.message ?? 'does not follow draft-07'}`.replace('  ', ' ')})
+    return undefined
+  }
+  try {
+    return ajv.compile(schema)
+  } catch (error) {
+    const message = (error as Error).message
+    const unresolved = /can't resolve reference (\S+)/.exec(message)
+    problems.push({
+      severity: 'error',
+      file,
+      message: unresolved ? `unresolved $ref ${unresolved[1]}: no schema or definition at that address` : `invalid JSON Schema: ${message.replace(/^schema is invalid: /, '')}`,
+    })
+    return undefined
+  }
+}
+
+function eventVersion(message: SegmentMessage): number | undefined {
+  const protocols = (message.context as {protocols?: {event_version?: unknown}}).protocols
+  const version = protocols?.event_version
+  return typeof version === 'number' ? version : typeof version === 'string' && /^\d+$/.test(version) ? Number(version) : undefined
+}
+
+/**
+ * Compiles every rule of a plan once (ajv, all errors, fast formats). Rules that do not compile
+ * are reported as problems with their file and left out; the rest still check messages.
+ */
+export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; problems: PlanProblem[]} {
+  const problems: PlanProblem[] = []
+  const ajv = new Ajv({allErrors: true, strict: false})
+  addFormats(ajv, {mode: 'fast'})
+  if (plan.definitions) {
+    try {
+      ajv.addSchema({...plan.definitions.document, $id: planBaseUri + plan.definitions.file})
+    } catch (error) {
+      problems.push({severity: 'error', file: plan.definitions.file, message: `invalid JSON Schema: ${(error as Error).message}`})
+    }
+  }
+  const events = new Map<string, {versions: Map<number, ValidateFunction>; oldest: number}>()
+  for (const [name, versions] of plan.events) {
+    const compiled = new Map<number, ValidateFunction>()
+    for (const [version, rule] of versions) {
+      const validate = compileOne(ajv, wrapper(rule.file, {properties: rule.properties, context: rule.context, traits: rule.traits}, rule.definitions), rule.file, problems)
+      if (validate) compiled.set(version, validate)
+    }
+    if (compiled.size > 0) events.set(name, {versions: compiled, oldest: Math.min(...compiled.keys())})
+  }
+  const traitsValidator = (rule: TraitsRule | undefined) =>
+    rule ? compileOne(ajv, wrapper(rule.file, {traits: rule.traits, context: rule.context}, rule.definitions), rule.file, problems) : undefined
+  const identify = traitsValidator(plan.identify)
+  const group = traitsValidator(plan.group)
+  const active = plan.events.size > 0 || plan.identify !== undefined || plan.group !== undefined
+
+  const check = (message: SegmentMessage): Violation[] => {
+    if (!active) return []
+    if (message.type === 'track') {
+      const name = message.event as string
+      const rule = events.get(name)
+      if (!rule) {
+        if (plan.events.has(name)) return [] // planned, but its rule did not compile: reported by validate
+        return [{kind: 'unplanned_event', path: 'event', expected: 'an event in the tracking plan', actual: JSON.stringify(name), message: `"${name}" is not in the tracking plan.`}]
+      }
+      const wanted = eventVersion(message)
+      const validate = (wanted !== undefined && rule.versions.get(wanted)) || (rule.versions.get(rule.oldest) as ValidateFunction)
+      const data = {properties: message.properties ?? {}, context: message.context, traits: message.traits ?? {}}
+      return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, false)
+    }
+    const validate = message.type === 'identify' ? identify : message.type === 'group' ? group : undefined
+    if (!validate) return []
+    const data = {traits: message.traits ?? {}, context: message.context}
+    return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, true)
+  }
+  return {compiled: {plan, check}, problems}
+}
+
+export type {Violation}

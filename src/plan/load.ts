@@ -1,0 +1,123 @@
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+import type {EventRule, JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function readJson(dir: string, file: string, problems: PlanProblem[]): unknown {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, file), 'utf8'))
+  } catch (error) {
+    problems.push({severity: 'error', file, message: `not valid JSON: ${(error as Error).message}`})
+    return undefined
+  }
+}
+
+function optionalSchema(document: Record<string, unknown>, field: string, file: string, problems: PlanProblem[]): JsonSchema | undefined {
+  const value = document[field]
+  if (value === undefined) return undefined
+  if (!isObject(value)) {
+    problems.push({severity: 'error', file, pointer: `/${field}`, message: `"${field}" must be a JSON Schema object`})
+    return undefined
+  }
+  return value
+}
+
+function readEvent(dir: string, file: string, problems: PlanProblem[]): EventRule | undefined {
+  const document = readJson(dir, file, problems)
+  if (document === undefined) return undefined
+  if (!isObject(document)) {
+    problems.push({severity: 'error', file, message: 'an event file must hold a JSON object with "name" and "properties"'})
+    return undefined
+  }
+  const {name, version = 1, description} = document
+  if (typeof name !== 'string' || name.trim() === '') {
+    problems.push({severity: 'error', file, pointer: '/name', message: 'missing "name": the event name as the SDK sends it, such as "Order Completed"'})
+    return undefined
+  }
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    problems.push({severity: 'error', file, pointer: '/version', message: '"version" must be a whole number from 1'})
+    return undefined
+  }
+  if (description !== undefined && typeof description !== 'string') {
+    problems.push({severity: 'error', file, pointer: '/description', message: '"description" must be a string'})
+  }
+  const properties = optionalSchema(document, 'properties', file, problems) ?? {type: 'object'}
+  return {
+    name,
+    version,
+    description: typeof description === 'string' ? description : undefined,
+    properties,
+    context: optionalSchema(document, 'context', file, problems),
+    traits: optionalSchema(document, 'traits', file, problems),
+    definitions: optionalSchema(document, 'definitions', file, problems) as EventRule['definitions'],
+    file,
+  }
+}
+
+function readTraits(dir: string, file: string, problems: PlanProblem[]): TraitsRule | undefined {
+  if (!existsSync(path.join(dir, file))) return undefined
+  const document = readJson(dir, file, problems)
+  if (document === undefined) return undefined
+  if (!isObject(document)) {
+    problems.push({severity: 'error', file, message: 'must hold a JSON object with "traits"'})
+    return undefined
+  }
+  const traits = optionalSchema(document, 'traits', file, problems)
+  if (!traits) {
+    if (document.traits === undefined) problems.push({severity: 'error', file, pointer: '/traits', message: 'missing "traits": the JSON Schema of the traits'})
+    return undefined
+  }
+  return {
+    description: typeof document.description === 'string' ? document.description : undefined,
+    traits,
+    context: optionalSchema(document, 'context', file, problems),
+    definitions: optionalSchema(document, 'definitions', file, problems) as TraitsRule['definitions'],
+    file,
+  }
+}
+
+/** JSON files under a folder, recursively, as paths relative to `root`, sorted. */
+function jsonFiles(root: string, folder: string): string[] {
+  const absolute = path.join(root, folder)
+  if (!existsSync(absolute)) return []
+  const files: string[] = []
+  for (const entry of readdirSync(absolute).sort()) {
+    const relative = path.join(folder, entry)
+    if (statSync(path.join(root, relative)).isDirectory()) files.push(...jsonFiles(root, relative))
+    else if (entry.endsWith('.json')) files.push(relative.split(path.sep).join('/'))
+  }
+  return files
+}
+
+/**
+ * Reads a plan folder: events/**\/*.json (one event each), identify.json, group.json and
+ * definitions.json. Never throws for a bad file: every problem is returned with its file.
+ */
+export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
+  const problems: PlanProblem[] = []
+  const plan: TrackingPlan = {dir, events: new Map()}
+  if (!existsSync(dir)) return {plan, problems}
+  for (const file of jsonFiles(dir, 'events')) {
+    const rule = readEvent(dir, file, problems)
+    if (!rule) continue
+    let versions = plan.events.get(rule.name)
+    if (!versions) plan.events.set(rule.name, (versions = new Map()))
+    const earlier = versions.get(rule.version)
+    if (earlier) {
+      problems.push({severity: 'error', file, pointer: '/name', message: `"${rule.name}" version ${rule.version} is also defined in ${earlier.file}; keep one file per event and version`})
+      continue
+    }
+    versions.set(rule.version, rule)
+  }
+  plan.identify = readTraits(dir, 'identify.json', problems)
+  plan.group = readTraits(dir, 'group.json', problems)
+  if (existsSync(path.join(dir, 'definitions.json'))) {
+    const document = readJson(dir, 'definitions.json', problems)
+    if (isObject(document)) plan.definitions = {file: 'definitions.json', document}
+    else if (document !== undefined) problems.push({severity: 'error', file: 'definitions.json', message: 'must hold a JSON object'})
+  }
+  return {plan, problems}
+}

@@ -1,0 +1,47 @@
+/** A JSON Schema as it sits in a plan file (draft-07). */
+export type JsonSchema = Record<string, unknown>
+
+/** One event's rule: plan/events/<name>.json. */
+export interface EventRule {
+  name: string
+  description?: string
+  /** Protocols' event version: a message picks one with context.protocols.event_version. */
+  version: number
+  properties: JsonSchema
+  context?: JsonSchema
+  traits?: JsonSchema
+  /** Shared definitions local to the file, reachable as "#/definitions/…". */
+  definitions?: Record<string, JsonSchema>
+  /** The file, relative to the plan folder. */
+  file: string
+}
+
+/** Identify or group traits: plan/identify.json, plan/group.json. */
+export interface TraitsRule {
+  description?: string
+  traits: JsonSchema
+  context?: JsonSchema
+  definitions?: Record<string, JsonSchema>
+  file: string
+}
+
+export interface TrackingPlan {
+  dir: string
+  /** By event name, then by version. */
+  events: Map<string, Map<number, EventRule>>
+  identify?: TraitsRule
+  group?: TraitsRule
+  /** plan/definitions.json, reachable from any file by a relative $ref. */
+  definitions?: {file: string; document: JsonSchema}
+}
+
+export type Severity = 'error' | 'warning'
+
+/** A problem with the plan itself, with the file it is in. */
+export interface PlanProblem {
+  severity: Severity
+  file: string
+  /** Where in the file (JSON pointer), when known. */
+  pointer?: string
+  message: string
+}
