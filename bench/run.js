@@ -8,6 +8,14 @@
 //   single-event ingest requests/s ÷ do-nothing server requests/s   (target ≥ 60%)
 //   batch ingest events/s ÷ raw insert rows/s into the same schema  (target ≥ 50%)
 //
+// Both ratios depend on the client's concurrency (the do-nothing server is bound by the load
+// generator and slows down with more connections; the daemon's group commit gets bigger groups),
+// so every round sweeps it: single events, daemon and do-nothing server back to back, at 32, 64
+// and 128 connections; batches at 8 and 32 connections. The headline ratios (the targets) stay at
+// 32 connections for single events and 8 for batches, under their old keys in latest.json
+// (ratios.singleVsCeiling, ratios.batchVsStorage, medians.cdpSingle, ...); the sweep is under
+// `sweep` and `ratiosByConnections`.
+//
 // Options: --rounds 3 --warmup 1 --duration 5 --storage-duration 3 (seconds).
 // Writes bench/results/latest.json.
 
@@ -36,8 +44,11 @@ const warmup = Number(args.warmup)
 const duration = Number(args.duration)
 const storageDuration = Number(args['storage-duration'])
 
+// The headline concurrency of each kind comes first in its sweep.
 const SINGLE_CONNECTIONS = 32
 const BATCH_CONNECTIONS = 8
+const SINGLE_SWEEP = [SINGLE_CONNECTIONS, 64, 128]
+const BATCH_SWEEP = [BATCH_CONNECTIONS, 32]
 const BATCH_SIZE = 100
 const STORAGE_TX_ROWS = 1000
 
@@ -179,11 +190,19 @@ function storage(variant) {
   return runJson(path.join(bench, 'storage.js'), ['--variant', variant, '--duration', String(storageDuration), '--tx', String(STORAGE_TX_ROWS)])
 }
 
+/** Scenario id: the old id at the headline concurrency (so readers of latest.json keep working), suffixed otherwise. */
+const httpId = (base, connections, headline) => (connections === headline ? base : `${base}${connections}`)
+
 const scenarios = [
-  {id: 'ceilingSingle', label: 'do-nothing server, 1 event/request', kind: 'http', run: () => ceiling({batch: 0, connections: SINGLE_CONNECTIONS})},
-  {id: 'cdpSingle', label: 'cdp dev POST /v1/track, 1 event/request', kind: 'http', run: () => daemon({batch: 0, connections: SINGLE_CONNECTIONS})},
-  {id: 'ceilingBatch', label: `do-nothing server, ${BATCH_SIZE} events/request`, kind: 'http', run: () => ceiling({batch: BATCH_SIZE, connections: BATCH_CONNECTIONS})},
-  {id: 'cdpBatch', label: `cdp dev POST /v1/batch, ${BATCH_SIZE} events/request`, kind: 'http', run: () => daemon({batch: BATCH_SIZE, connections: BATCH_CONNECTIONS})},
+  // Each daemon run right after the do-nothing run at the same concurrency: the ratio's pair.
+  ...SINGLE_SWEEP.flatMap((connections) => [
+    {id: httpId('ceilingSingle', connections, SINGLE_CONNECTIONS), label: 'do-nothing server, 1 event/request', kind: 'http', connections, run: () => ceiling({batch: 0, connections})},
+    {id: httpId('cdpSingle', connections, SINGLE_CONNECTIONS), label: 'cdp dev POST /v1/track, 1 event/request', kind: 'http', connections, run: () => daemon({batch: 0, connections})},
+  ]),
+  ...BATCH_SWEEP.flatMap((connections) => [
+    {id: httpId('ceilingBatch', connections, BATCH_CONNECTIONS), label: `do-nothing server, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => ceiling({batch: BATCH_SIZE, connections})},
+    {id: httpId('cdpBatch', connections, BATCH_CONNECTIONS), label: `cdp dev POST /v1/batch, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => daemon({batch: BATCH_SIZE, connections})},
+  ]),
   {id: 'storeInsert', label: 'SqliteStore.appendEvents (store schema, 6 indexes)', kind: 'storage', run: () => storage('store')},
   {id: 'uniqueInsert', label: 'same table, only the unique (source, message_id) index', kind: 'storage', run: () => storage('unique')},
   {id: 'bareInsert', label: 'same table, no index', kind: 'storage', run: () => storage('bare')},
@@ -216,7 +235,7 @@ console.log(
   `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
 )
 console.log(
-  `${rounds} rounds, interleaved; HTTP: ${warmup} s warm-up + ${duration} s measured, ${SINGLE_CONNECTIONS} connections (single) / ${BATCH_CONNECTIONS} (batch of ${BATCH_SIZE}); ` +
+  `${rounds} rounds, interleaved; HTTP: ${warmup} s warm-up + ${duration} s measured, ${SINGLE_SWEEP.join('/')} connections (single) / ${BATCH_SWEEP.join('/')} (batch of ${BATCH_SIZE}); ` +
     `storage: ${storageDuration} s in ${STORAGE_TX_ROWS}-row transactions; event ${eventBytes()} bytes of JSON\n`,
 )
 
@@ -224,7 +243,8 @@ const perRound = []
 for (let round = 1; round <= rounds; round++) {
   const results = {}
   for (const scenario of scenarios) {
-    process.stdout.write(`round ${round}/${rounds}  ${scenario.label.padEnd(56)} `)
+    const conns = scenario.kind === 'http' ? `${String(scenario.connections).padStart(3)} conns` : ''.padEnd(9)
+    process.stdout.write(`round ${round}/${rounds}  ${scenario.label.padEnd(56)} ${conns} `)
     const result = await scenario.run()
     results[scenario.id] = result
     if (scenario.kind === 'http') {
@@ -243,6 +263,7 @@ for (const scenario of scenarios) {
   const all = perRound.map((r) => r[scenario.id])
   if (scenario.kind === 'http') {
     medians[scenario.id] = {
+      connections: scenario.connections,
       requestsPerSec: median(all.map((r) => r.requestsPerSec)),
       eventsPerSec: median(all.map((r) => r.eventsPerSec)),
       p50Ms: median(all.map((r) => r.p50Ms)),
@@ -257,30 +278,70 @@ for (const scenario of scenarios) {
   }
 }
 
-const ratios = {
-  singleVsCeiling: {
+// The ratios at every concurrency of the sweep. The ratio is of the medians; the median of the
+// per-round ratios (each pair measured back to back, rounds minutes apart) is a cross-check on how
+// firmly the target is met or missed.
+function singleRatio(connections) {
+  const cdp = httpId('cdpSingle', connections, SINGLE_CONNECTIONS)
+  const ceil = httpId('ceilingSingle', connections, SINGLE_CONNECTIONS)
+  const perRoundValues = perRound.map((r) => r[cdp].requestsPerSec / r[ceil].requestsPerSec)
+  const value = medians[cdp].requestsPerSec / medians[ceil].requestsPerSec
+  return {
     description: 'single-event ingest requests/s ÷ do-nothing server requests/s',
+    connections,
     target: 0.6,
-    value: medians.cdpSingle.requestsPerSec / medians.ceilingSingle.requestsPerSec,
-    perRound: perRound.map((r) => r.cdpSingle.requestsPerSec / r.ceilingSingle.requestsPerSec),
-  },
-  batchVsStorage: {
-    description: 'batch ingest events/s ÷ raw insert rows/s into the same schema (SqliteStore.appendEvents)',
-    target: 0.5,
-    value: medians.cdpBatch.eventsPerSec / medians.storeInsert.rowsPerSec,
-    perRound: perRound.map((r) => r.cdpBatch.eventsPerSec / r.storeInsert.rowsPerSec),
-  },
+    value,
+    perRound: perRoundValues,
+    medianOfRounds: median(perRoundValues),
+    met: value >= 0.6,
+  }
 }
-for (const ratio of Object.values(ratios)) {
-  // The headline is the ratio of the medians; the median of the per-round ratios (each pair
-  // measured minutes apart) is a cross-check on how firmly the target is met or missed.
-  ratio.medianOfRounds = median(ratio.perRound)
-  ratio.met = ratio.value >= ratio.target
+function batchRatio(connections) {
+  const cdp = httpId('cdpBatch', connections, BATCH_CONNECTIONS)
+  const perRoundValues = perRound.map((r) => r[cdp].eventsPerSec / r.storeInsert.rowsPerSec)
+  const value = medians[cdp].eventsPerSec / medians.storeInsert.rowsPerSec
+  return {
+    description: 'batch ingest events/s ÷ raw insert rows/s into the same schema (SqliteStore.appendEvents)',
+    connections,
+    target: 0.5,
+    value,
+    perRound: perRoundValues,
+    medianOfRounds: median(perRoundValues),
+    met: value >= 0.5,
+  }
+}
+const ratiosByConnections = {
+  singleVsCeiling: Object.fromEntries(SINGLE_SWEEP.map((c) => [c, singleRatio(c)])),
+  batchVsStorage: Object.fromEntries(BATCH_SWEEP.map((c) => [c, batchRatio(c)])),
+}
+// The headline ratios, the ones the targets are judged on: single events at 32 connections,
+// batches at 8 (the keys and fields they always had, plus `connections`).
+const ratios = {
+  singleVsCeiling: ratiosByConnections.singleVsCeiling[SINGLE_CONNECTIONS],
+  batchVsStorage: ratiosByConnections.batchVsStorage[BATCH_CONNECTIONS],
+}
+
+// The sweep, one entry per concurrency: the pair's medians and their ratio.
+const sweep = {
+  single: SINGLE_SWEEP.map((connections) => ({
+    connections,
+    cdp: medians[httpId('cdpSingle', connections, SINGLE_CONNECTIONS)],
+    ceiling: medians[httpId('ceilingSingle', connections, SINGLE_CONNECTIONS)],
+    singleVsCeiling: ratiosByConnections.singleVsCeiling[connections],
+  })),
+  batch: BATCH_SWEEP.map((connections) => ({
+    connections,
+    cdp: medians[httpId('cdpBatch', connections, BATCH_CONNECTIONS)],
+    ceiling: medians[httpId('ceilingBatch', connections, BATCH_CONNECTIONS)],
+    storeInsertRowsPerSec: medians.storeInsert.rowsPerSec,
+    batchVsStorage: ratiosByConnections.batchVsStorage[connections],
+  })),
 }
 
 // Every acknowledged event must be in the store.
+const daemonIds = scenarios.filter((s) => s.id.startsWith('cdp')).map((s) => s.id)
 const lost = perRound.flatMap((r, i) =>
-  ['cdpSingle', 'cdpBatch'].filter((id) => r[id].storedEvents < r[id].acknowledgedEvents).map((id) => `round ${i + 1} ${id}: stored ${r[id].storedEvents} < acknowledged ${r[id].acknowledgedEvents}`),
+  daemonIds.filter((id) => r[id].storedEvents < r[id].acknowledgedEvents).map((id) => `round ${i + 1} ${id}: stored ${r[id].storedEvents} < acknowledged ${r[id].acknowledgedEvents}`),
 )
 
 // ---------------------------------------------------------------------------------------------
@@ -289,23 +350,60 @@ const lost = perRound.flatMap((r, i) =>
 const fmt = (n, digits = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}))
 const pct = (x) => `${(100 * x).toFixed(1)}%`
 
-const header = ['scenario (medians of ' + rounds + ')', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU server', 'CPU load', 'non-2xx']
-const rows = scenarios.map((s) => {
-  const m = medians[s.id]
-  const cpu = (x) => (x === null ? '—' : `${Math.round(x)}%`)
-  if (s.kind === 'storage') return [s.label, '', fmt(m.rowsPerSec) + ' rows/s', '', '', '', '', '']
-  return [s.label, fmt(m.requestsPerSec), fmt(m.eventsPerSec), fmt(m.p50Ms, 2), fmt(m.p99Ms, 2), cpu(m.serverCpuPercent), cpu(m.loadCpuPercent), String(m.non2xx + m.errors)]
-})
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+// One table, grouped by kind and concurrency: each daemon row right under its do-nothing pair,
+// with the pair's ratio in the last column.
+const header = ['scenario (medians of ' + rounds + ')', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU server', 'CPU load', 'non-2xx', 'ratio']
+const cpu = (x) => (x === null ? '—' : `${Math.round(x)}%`)
+const httpRow = (id, label, ratio) => {
+  const m = medians[id]
+  return [label, String(m.connections), fmt(m.requestsPerSec), fmt(m.eventsPerSec), fmt(m.p50Ms, 2), fmt(m.p99Ms, 2), cpu(m.serverCpuPercent), cpu(m.loadCpuPercent), String(m.non2xx + m.errors), ratio]
+}
+const blank = () => header.map(() => '')
+const rows = []
+rows.push(['single events (1 event/request); ratio = cdp req/s ÷ do-nothing req/s', ...blank().slice(1)])
+for (const c of SINGLE_SWEEP) {
+  const r = ratiosByConnections.singleVsCeiling[c]
+  rows.push(httpRow(httpId('ceilingSingle', c, SINGLE_CONNECTIONS), '  do-nothing server', ''))
+  rows.push(httpRow(httpId('cdpSingle', c, SINGLE_CONNECTIONS), '  cdp dev POST /v1/track', `${pct(r.value)}${c === SINGLE_CONNECTIONS ? ' *' : ''}`))
+}
+rows.push(blank())
+rows.push([`batches (${BATCH_SIZE} events/request); ratio = cdp events/s ÷ store-schema rows/s`, ...blank().slice(1)])
+for (const c of BATCH_SWEEP) {
+  const r = ratiosByConnections.batchVsStorage[c]
+  rows.push(httpRow(httpId('ceilingBatch', c, BATCH_CONNECTIONS), '  do-nothing server (reference)', ''))
+  rows.push(httpRow(httpId('cdpBatch', c, BATCH_CONNECTIONS), '  cdp dev POST /v1/batch', `${pct(r.value)}${c === BATCH_CONNECTIONS ? ' *' : ''}`))
+}
+rows.push(blank())
+rows.push([`storage ceiling (${STORAGE_TX_ROWS}-row transactions, no HTTP)`, ...blank().slice(1)])
+for (const s of scenarios.filter((x) => x.kind === 'storage')) {
+  rows.push([`  ${s.label}`, '', '', fmt(medians[s.id].rowsPerSec) + ' rows/s', '', '', '', '', '', ''])
+}
+// Section titles (first cell only) may overflow into the empty cells beside them.
+const isTitle = (r) => r[0] !== '' && r.slice(1).every((c) => c === '') && !r[0].startsWith('  ')
+const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => !isTitle(r)).map((r) => r[i].length)))
+const line = (cells) => (isTitle(cells) ? cells[0] : cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd())
 console.log('\n' + line(header))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const r of rows) console.log(line(r))
+console.log(`* headline concurrency (the one the target is judged on). CPU: 100% = one core busy over the measured window.`)
 
-console.log('')
+console.log('\nRatios by client concurrency (ratio of medians; per round; median of the per-round ratios):')
+for (const [name, byConnections] of Object.entries(ratiosByConnections)) {
+  const first = Object.values(byConnections)[0]
+  console.log(`  ${first.description} (target ≥ ${pct(first.target)})`)
+  for (const ratio of Object.values(byConnections)) {
+    const headline = ratio === ratios[name] ? '  <- headline' : ''
+    console.log(
+      `    ${String(ratio.connections).padStart(3)} connections: ${pct(ratio.value).padStart(6)}  ${ratio.met ? 'passes' : 'short '}  ` +
+        `per round ${ratio.perRound.map(pct).join(', ')} (median ${pct(ratio.medianOfRounds)})${headline}`,
+    )
+  }
+}
+
+console.log('\nHeadline (targets):')
 for (const ratio of Object.values(ratios)) {
   console.log(
-    `${ratio.description}: ${pct(ratio.value)} (target ≥ ${pct(ratio.target)}) ${ratio.met ? 'MET' : 'MISSED'}; ` +
+    `  ${ratio.description}, ${ratio.connections} connections: ${pct(ratio.value)} (target ≥ ${pct(ratio.target)}) ${ratio.met ? 'MET' : 'MISSED'}; ` +
       `per round ${ratio.perRound.map(pct).join(', ')} (median ${pct(ratio.medianOfRounds)})`,
   )
 }
@@ -332,14 +430,18 @@ const report = {
     durationSeconds: duration,
     singleConnections: SINGLE_CONNECTIONS,
     batchConnections: BATCH_CONNECTIONS,
+    singleConnectionsSweep: SINGLE_SWEEP,
+    batchConnectionsSweep: BATCH_SWEEP,
     batchSize: BATCH_SIZE,
     storageSeconds: storageDuration,
     storageTransactionRows: STORAGE_TX_ROWS,
     eventBytes: eventBytes(),
   },
-  scenarios: Object.fromEntries(scenarios.map((s) => [s.id, s.label])),
+  scenarios: Object.fromEntries(scenarios.map((s) => [s.id, s.kind === 'http' ? `${s.label}, ${s.connections} connections` : s.label])),
   medians,
   ratios,
+  ratiosByConnections,
+  sweep,
   lostEvents: lost,
   rounds: perRound,
 }

@@ -60,6 +60,8 @@ function rows() {
       receivedAt,
       raw: rawHead + messageId + rawTail,
       message: msgHead + messageId + msgTail,
+      valid: null, // no tracking plan, as in the daemon's benchmark workspace: no violations rows
+      violations: [],
     }
   }
   return out
@@ -89,17 +91,18 @@ function open(variant) {
       timestamp TEXT NOT NULL,
       received_at TEXT NOT NULL,
       raw TEXT NOT NULL,
-      message TEXT NOT NULL
+      message TEXT NOT NULL,
+      valid INTEGER
     ) STRICT;
   `)
   if (variant === 'unique') db.exec('CREATE UNIQUE INDEX events_source_message_id ON events (source, message_id);')
   else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`)
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const append = db.transaction((batch) => {
-    for (const e of batch) insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message)
+    for (const e of batch) insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, e.valid)
   })
   return {append, close: () => db.close()}
 }

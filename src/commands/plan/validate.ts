@@ -25,15 +25,9 @@ Exits 1 on any error; warnings fail only with --strict.`
   async run(): Promise<PlanReport[]> {
     const {flags} = await this.parse(PlanValidate)
     const reports = validatePlans({dir: flags.dir, strict: flags.strict})
-    if (this.jsonEnabled()) {
-      if (!reports.every((r) => r.ok)) {
-        this.logJson(reports)
-        this.exit(ExitCode.check)
-      }
-      return reports
-    }
-    this.log(reports.map(renderPlanReport).join('\n\n'))
-    if (!reports.every((r) => r.ok)) this.exit(ExitCode.check)
+    if (!this.jsonEnabled()) this.log(reports.map(renderPlanReport).join('\n\n'))
+    // The report is the output either way (--json prints it); the exit code carries the verdict.
+    if (!reports.every((r) => r.ok)) process.exitCode = ExitCode.check
     return reports
   }
 }
