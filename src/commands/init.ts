@@ -15,8 +15,8 @@ async function askSourceName(fallback: string): Promise<string> {
 }
 
 export default class Init extends BaseCommand {
-  static override summary = 'Create a cdp workspace: cdp.json, a plan/ folder and a .gitignore.'
-  static override description = `Writes cdp.json with one source and a freshly generated write key, an empty plan/ folder for the tracking plan, and a .gitignore entry that keeps .cdp/ (the local event store) out of git.
+  static override summary = 'Create a cdp workspace: cdp.json, an example tracking plan in plan/, and a .gitignore.'
+  static override description = `Writes cdp.json with one source and a freshly generated write key, a small example tracking plan in plan/ (left alone if plan/ exists), and a .gitignore entry that keeps .cdp/ (the local event store) out of git.
 Refuses to overwrite an existing cdp.json unless --force. Asks for the source name on a terminal unless --yes.`
   static override examples = [
     {description: 'Create a workspace in the current folder, accepting the defaults', command: '<%= config.bin %> init --yes'},

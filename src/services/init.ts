@@ -1,4 +1,5 @@
-import {existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync} from 'node:fs'
+import {appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 import path from 'node:path'
 import {UserError, ExitCode} from '../errors.js'
 import {configProblems} from '../config/load.js'
@@ -53,10 +54,9 @@ export function initWorkspace(options: InitOptions): InitResult {
     writeFileSync(paths.config, JSON.stringify(config, null, 2) + '\n')
     files.push({path: paths.config, action: configExists ? 'overwritten' : 'created'})
 
+    // An example plan goes only into a new plan folder: an existing plan is never touched.
     const planExisted = existsSync(paths.planDir)
-    mkdirSync(paths.planDir, {recursive: true})
-    const keep = path.join(paths.planDir, '.gitkeep')
-    if (!planExisted) writeFileSync(keep, '')
+    if (!planExisted) cpSync(fileURLToPath(new URL('plan/', templateDir)), paths.planDir, {recursive: true})
     files.push({path: paths.planDir + path.sep, action: planExisted ? 'unchanged' : 'created'})
 
     const gitignore = path.join(paths.dir, '.gitignore')

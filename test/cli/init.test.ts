@@ -15,7 +15,12 @@ describe('cdp init', () => {
     expect(result.exitCode).toBe(0)
     const config = JSON.parse(readFileSync(path.join(dir, 'cdp.json'), 'utf8'))
     expect(config).toEqual({sources: [{name: 'web', writeKey: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/)}], destinations: [], functions: []})
-    expect(existsSync(path.join(dir, 'plan'))).toBe(true)
+    expect(JSON.parse(readFileSync(path.join(dir, 'plan', 'events', 'signed-up.json'), 'utf8')).name).toBe('Signed Up')
+    expect(existsSync(path.join(dir, 'plan', 'identify.json'))).toBe(true)
+    // The example plan is valid as written.
+    const validate = await runCli(['plan', 'validate', '--dir', dir])
+    expect(validate.exitCode).toBe(0)
+    expect(validate.stdout).toMatch(/valid: 0 errors, 0 warnings$/)
     expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toContain('.cdp/')
     expect(result.stdout).toContain(`Source web has write key ${config.sources[0].writeKey}`)
 
