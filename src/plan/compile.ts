@@ -83,10 +83,34 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
     rule ? compileOne(ajv, wrapper(rule.file, {traits: rule.traits, context: rule.context}, rule.definitions), rule.file, problems) : undefined
   const identify = traitsValidator(plan.identify)
   const group = traitsValidator(plan.group)
-  const active = plan.events.size > 0 || plan.identify !== undefined || plan.group !== undefined
+  const ruleValidator = (kind: 'page' | 'screen' | 'common') => {
+    const rule = plan.rules[kind]
+    return rule ? compileOne(ajv, wrapper(rule.file, {properties: rule.properties, context: rule.context, traits: rule.traits}, rule.definitions), rule.file, problems) : undefined
+  }
+  const page = ruleValidator('page')
+  const screen = ruleValidator('screen')
+  const common = ruleValidator('common')
+  const active = plan.events.size > 0 || plan.identify !== undefined || plan.group !== undefined || Object.keys(plan.rules).length > 0
+
+  const checkCommon = (message: SegmentMessage): Violation[] => {
+    if (!common) return []
+    const data = {properties: message.properties ?? {}, context: message.context, traits: message.traits ?? {}}
+    return common(data) ? [] : violationsFromAjv(common.errors ?? [], data, false)
+  }
 
   const check = (message: SegmentMessage): Violation[] => {
     if (!active) return []
+    const own = checkOwn(message)
+    return common ? [...checkCommon(message), ...own] : own
+  }
+
+  const checkOwn = (message: SegmentMessage): Violation[] => {
+    if (message.type === 'page' || message.type === 'screen') {
+      const validate = message.type === 'page' ? page : screen
+      if (!validate) return []
+      const data = {properties: message.properties ?? {}, context: message.context}
+      return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, false)
+    }
     if (message.type === 'track') {
       const name = message.event as string
       const rule = events.get(name)

@@ -83,6 +83,12 @@ export function lintPlan(plan: TrackingPlan, conventions: Conventions = {}): Pla
   const problems: PlanProblem[] = []
   for (const versions of plan.events.values()) for (const rule of versions.values()) lintEvent(rule, conventions, problems)
   for (const rule of [plan.identify, plan.group]) if (rule) lintSchema(rule.traits, rule.file, '/traits', conventions, problems)
+  for (const rule of Object.values(plan.rules)) {
+    for (const part of ['properties', 'context', 'traits'] as const) {
+      const schema = rule[part]
+      if (schema) lintSchema(schema, rule.file, `/${part}`, conventions, problems)
+    }
+  }
   if (plan.definitions) lintSchema(plan.definitions.document, plan.definitions.file, '', {}, problems)
   return problems
 }

@@ -1,6 +1,6 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-import type {EventRule, JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
+import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type PlanProblem, type TrackingPlan, type TraitsRule} from './types.js'
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -79,6 +79,31 @@ function readTraits(dir: string, file: string, problems: PlanProblem[]): TraitsR
   }
 }
 
+function readMessageRule(dir: string, file: string, problems: PlanProblem[]): MessageRule | undefined {
+  if (!existsSync(path.join(dir, file))) return undefined
+  const document = readJson(dir, file, problems)
+  if (document === undefined) return undefined
+  if (!isObject(document)) {
+    problems.push({severity: 'error', file, message: 'must hold a JSON object with "properties", "context" or "traits"'})
+    return undefined
+  }
+  const version = document.version ?? 1
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    problems.push({severity: 'error', file, pointer: '/version', message: '"version" must be a whole number from 1'})
+    return undefined
+  }
+  return {
+    name: typeof document.name === 'string' ? document.name : undefined,
+    description: typeof document.description === 'string' ? document.description : undefined,
+    version,
+    properties: optionalSchema(document, 'properties', file, problems),
+    context: optionalSchema(document, 'context', file, problems),
+    traits: optionalSchema(document, 'traits', file, problems),
+    definitions: optionalSchema(document, 'definitions', file, problems) as MessageRule['definitions'],
+    file,
+  }
+}
+
 /** JSON files under a folder, recursively, as paths relative to `root`, sorted. */
 function jsonFiles(root: string, folder: string): string[] {
   const absolute = path.join(root, folder)
@@ -93,12 +118,12 @@ function jsonFiles(root: string, folder: string): string[] {
 }
 
 /**
- * Reads a plan folder: events/**\/*.json (one event each), identify.json, group.json and
- * definitions.json. Never throws for a bad file: every problem is returned with its file.
+ * Reads a plan folder: events/**\/*.json (one event each), identify.json, group.json, page.json,
+ * screen.json, common.json and definitions.json. Never throws for a bad file: every problem is returned with its file.
  */
 export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
   const problems: PlanProblem[] = []
-  const plan: TrackingPlan = {dir, events: new Map()}
+  const plan: TrackingPlan = {dir, events: new Map(), rules: {}}
   if (!existsSync(dir)) return {plan, problems}
   for (const file of jsonFiles(dir, 'events')) {
     const rule = readEvent(dir, file, problems)
@@ -114,6 +139,10 @@ export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProble
   }
   plan.identify = readTraits(dir, 'identify.json', problems)
   plan.group = readTraits(dir, 'group.json', problems)
+  for (const [kind, file] of Object.entries(messageRuleFiles) as [MessageRuleKind, string][]) {
+    const rule = readMessageRule(dir, file, problems)
+    if (rule) plan.rules[kind] = rule
+  }
   if (existsSync(path.join(dir, 'definitions.json'))) {
     const document = readJson(dir, 'definitions.json', problems)
     if (isObject(document)) plan.definitions = {file: 'definitions.json', document}

@@ -25,12 +25,30 @@ export interface TraitsRule {
   file: string
 }
 
+/** Rules for page calls, screen calls, or every call (common): plan/page.json, screen.json, common.json. */
+export interface MessageRule {
+  /** The rule's key in Segment (a page or screen name), kept for export. */
+  name?: string
+  description?: string
+  version: number
+  properties?: JsonSchema
+  context?: JsonSchema
+  traits?: JsonSchema
+  definitions?: Record<string, JsonSchema>
+  file: string
+}
+
+export const messageRuleFiles = {page: 'page.json', screen: 'screen.json', common: 'common.json'} as const
+export type MessageRuleKind = keyof typeof messageRuleFiles
+
 export interface TrackingPlan {
   dir: string
   /** By event name, then by version. */
   events: Map<string, Map<number, EventRule>>
   identify?: TraitsRule
   group?: TraitsRule
+  /** page.json, screen.json and common.json (common applies to every message). */
+  rules: Partial<Record<MessageRuleKind, MessageRule>>
   /** plan/definitions.json, reachable from any file by a relative $ref. */
   definitions?: {file: string; document: JsonSchema}
 }

@@ -1,0 +1,228 @@
+import {UserError} from '../errors.js'
+import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRuleKind, type TrackingPlan} from './types.js'
+
+/** A rule as Segment's Public API returns it (GET /tracking-plans/{id}/rules). */
+export interface SegmentRule {
+  type: 'TRACK' | 'IDENTIFY' | 'GROUP' | 'PAGE' | 'SCREEN' | 'COMMON'
+  key?: string
+  jsonSchema: JsonSchema
+  version: number
+}
+
+/** A plan file to write: its path in the plan folder and its JSON. */
+export interface PlanFile {
+  file: string
+  content: Record<string, unknown>
+}
+
+const ruleTypes = new Set(['TRACK', 'IDENTIFY', 'GROUP', 'PAGE', 'SCREEN', 'COMMON'])
+const draft07 = 'http://json-schema.org/draft-07/schema#'
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** "Order Completed" → "order-completed" */
+export function eventSlug(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+  return slug === '' ? 'event' : slug
+}
+
+/** The parts of a rule's message schema: properties.properties, .context, .traits. */
+function parts(jsonSchema: JsonSchema): {properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema} {
+  const properties = isObject(jsonSchema.properties) ? jsonSchema.properties : {}
+  const pick = (key: string) => (isObject(properties[key]) ? (properties[key] as JsonSchema) : undefined)
+  return {properties: pick('properties'), context: pick('context'), traits: pick('traits')}
+}
+
+function describe(jsonSchema: JsonSchema): {description?: string} {
+  return typeof jsonSchema.description === 'string' ? {description: jsonSchema.description} : {}
+}
+
+function definitionsOf(jsonSchema: JsonSchema): {definitions?: JsonSchema} {
+  return isObject(jsonSchema.definitions) ? {definitions: jsonSchema.definitions} : {}
+}
+
+/** Typewriter's identify_traits may be the traits schema itself or a whole message schema. */
+function asMessageSchema(schema: JsonSchema): JsonSchema {
+  const properties = isObject(schema.properties) ? schema.properties : {}
+  const keys = Object.keys(properties)
+  const wrapsTraits = keys.length > 0 && keys.every((key) => ['context', 'traits', 'properties'].includes(key)) && isObject(properties.traits)
+  return wrapsTraits ? schema : {type: 'object', properties: {traits: schema}, ...describe(schema)}
+}
+
+/**
+ * Reads an import file into Segment rules: the Public API's answer ({"data": {"rules": [...]}}),
+ * a bare list of rules, or a Typewriter / Config API plan.json ({name, rules: {events, global,
+ * identify_traits, group_traits}}).
+ */
+export function readSegmentRules(document: unknown, file: string): SegmentRule[] {
+  const bad = (message: string) => new UserError(`${file}: ${message}`, {hint: 'Export the plan with Segment\'s Public API (GET /tracking-plans/{id}/rules) or use Typewriter\'s plan.json.', code: 'invalid_import'})
+  let list: unknown
+  if (Array.isArray(document)) list = document
+  else if (isObject(document) && isObject(document.data) && Array.isArray(document.data.rules)) list = document.data.rules
+  else if (isObject(document) && Array.isArray(document.rules)) list = document.rules
+  else if (isObject(document) && isObject(document.rules)) return readTypewriterRules(document.rules, bad)
+  else throw bad('not a tracking plan: expected {"data": {"rules": [...]}}, a list of rules, or a plan.json with "rules"')
+
+  return (list as unknown[]).map((rule, index) => {
+    if (!isObject(rule)) throw bad(`rule ${index} is not an object`)
+    const type = String(rule.type ?? '').toUpperCase()
+    if (!ruleTypes.has(type)) throw bad(`rule ${index} has type ${JSON.stringify(rule.type)}; expected one of ${[...ruleTypes].join(', ')}`)
+    if (!isObject(rule.jsonSchema)) throw bad(`rule ${index} (${type} ${rule.key ?? ''}) has no jsonSchema object`)
+    if (type === 'TRACK' && (typeof rule.key !== 'string' || rule.key === '')) throw bad(`rule ${index} is a TRACK rule without a key (the event name)`)
+    const version = typeof rule.version === 'number' && Number.isInteger(rule.version) && rule.version >= 1 ? rule.version : 1
+    return {type: type as SegmentRule['type'], key: typeof rule.key === 'string' ? rule.key : undefined, jsonSchema: rule.jsonSchema, version}
+  })
+}
+
+function readTypewriterRules(rules: Record<string, unknown>, bad: (message: string) => UserError): SegmentRule[] {
+  const out: SegmentRule[] = []
+  const events = rules.events ?? []
+  if (!Array.isArray(events)) throw bad('rules.events must be a list')
+  events.forEach((event, index) => {
+    if (!isObject(event) || typeof event.name !== 'string') throw bad(`rules.events[${index}] has no name`)
+    const jsonSchema: JsonSchema = isObject(event.rules) ? {...event.rules} : {type: 'object'}
+    if (typeof event.description === 'string' && jsonSchema.description === undefined) jsonSchema.description = event.description
+    const version = typeof event.version === 'number' && event.version >= 1 ? event.version : 1
+    out.push({type: 'TRACK', key: event.name, jsonSchema, version})
+  })
+  if (isObject(rules.identify_traits) && Object.keys(rules.identify_traits).length > 0) out.push({type: 'IDENTIFY', jsonSchema: asMessageSchema(rules.identify_traits), version: 1})
+  if (isObject(rules.group_traits) && Object.keys(rules.group_traits).length > 0) out.push({type: 'GROUP', jsonSchema: asMessageSchema(rules.group_traits), version: 1})
+  if (isObject(rules.global) && Object.keys(rules.global).length > 0) out.push({type: 'COMMON', jsonSchema: rules.global, version: 1})
+  return out
+}
+
+const kindOf: Record<'PAGE' | 'SCREEN' | 'COMMON', MessageRuleKind> = {PAGE: 'page', SCREEN: 'screen', COMMON: 'common'}
+
+/** The plan files that hold these rules. Two rules for one file are refused, naming both. */
+export function rulesToFiles(rules: readonly SegmentRule[], source: string): PlanFile[] {
+  const files = new Map<string, {file: PlanFile; rule: SegmentRule}>()
+  const add = (file: string, rule: SegmentRule, content: Record<string, unknown>) => {
+    const earlier = files.get(file)
+    if (earlier) {
+      throw new UserError(`${source}: ${rule.type} ${rule.key ?? ''} v${rule.version} and ${earlier.rule.type} ${earlier.rule.key ?? ''} v${earlier.rule.version} would both be ${file}.`, {
+        hint: 'cdp keeps one page, screen and common rule, and one file per event and version.',
+        code: 'invalid_import',
+      })
+    }
+    files.set(file, {file: {file, content}, rule})
+  }
+  for (const rule of rules) {
+    const {properties, context, traits} = parts(rule.jsonSchema)
+    const shared = {...describe(rule.jsonSchema), ...definitionsOf(rule.jsonSchema)}
+    if (rule.type === 'TRACK') {
+      const key = rule.key as string
+      const file = `events/${eventSlug(key)}${rule.version > 1 ? `.v${rule.version}` : ''}.json`
+      add(file, rule, {
+        name: key,
+        ...(shared.description ? {description: shared.description} : {}),
+        ...(rule.version > 1 ? {version: rule.version} : {}),
+        properties: properties ?? {type: 'object'},
+        ...(context ? {context} : {}),
+        ...(traits ? {traits} : {}),
+        ...(shared.definitions ? {definitions: shared.definitions} : {}),
+      })
+    } else if (rule.type === 'IDENTIFY' || rule.type === 'GROUP') {
+      add(rule.type === 'IDENTIFY' ? 'identify.json' : 'group.json', rule, {
+        ...(shared.description ? {description: shared.description} : {}),
+        traits: traits ?? {type: 'object'},
+        ...(context ? {context} : {}),
+        ...(shared.definitions ? {definitions: shared.definitions} : {}),
+      })
+    } else {
+      add(messageRuleFiles[kindOf[rule.type]], rule, {
+        ...(rule.key ? {name: rule.key} : {}),
+        ...(shared.description ? {description: shared.description} : {}),
+        ...(rule.version > 1 ? {version: rule.version} : {}),
+        ...(properties ? {properties} : {}),
+        ...(context ? {context} : {}),
+        ...(traits ? {traits} : {}),
+        ...(shared.definitions ? {definitions: shared.definitions} : {}),
+      })
+    }
+  }
+  return [...files.values()].map(({file}) => file)
+}
+
+function wholeSchema(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}): JsonSchema {
+  const properties: Record<string, JsonSchema> = {}
+  for (const key of ['context', 'traits', 'properties'] as const) if (part[key]) properties[key] = part[key] as JsonSchema
+  return {
+    $schema: draft07,
+    type: 'object',
+    ...(part.description ? {description: part.description} : {}),
+    properties,
+    ...(part.definitions ? {definitions: part.definitions} : {}),
+  }
+}
+
+const sharedRef = /(?:^|\/)definitions\.json#\/definitions\/([^/]+)$/
+const localRef = /^#\/definitions\/([^/]+)$/
+
+/**
+ * Segment rules are self-contained: refs to the shared definitions.json become refs to the rule's
+ * own definitions, which carry a copy of each definition used (and those they use).
+ */
+function selfContained(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}, shared: JsonSchema | undefined) {
+  const sharedDefinitions = shared && isObject(shared.definitions) ? (shared.definitions as Record<string, JsonSchema>) : {}
+  const needed = new Set<string>()
+  const rewrite = (value: unknown, inShared: boolean): unknown => {
+    if (Array.isArray(value)) return value.map((item) => rewrite(item, inShared))
+    if (!isObject(value)) return value
+    const out: Record<string, unknown> = {}
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string') {
+        const name = sharedRef.exec(child)?.[1] ?? (inShared ? localRef.exec(child)?.[1] : undefined)
+        if (name !== undefined && name in sharedDefinitions) {
+          needed.add(name)
+          out[key] = `#/definitions/${name}`
+          continue
+        }
+      }
+      out[key] = rewrite(child, inShared)
+    }
+    return out
+  }
+  const result = {...part}
+  for (const key of ['properties', 'context', 'traits'] as const) if (part[key]) result[key] = rewrite(part[key], false) as JsonSchema
+  if (needed.size === 0) return result
+  const definitions: Record<string, JsonSchema> = {...(part.definitions ?? {})}
+  const queue = [...needed]
+  while (queue.length > 0) {
+    const name = queue.pop() as string
+    if (definitions[name]) continue
+    const before = new Set(needed)
+    definitions[name] = rewrite(sharedDefinitions[name], true) as JsonSchema
+    for (const added of needed) if (!before.has(added)) queue.push(added)
+  }
+  result.definitions = definitions
+  return result
+}
+
+/** A plan folder as Segment Public API rules, events sorted by name and version. */
+export function planToRules(plan: TrackingPlan): SegmentRule[] {
+  const shared = plan.definitions?.document
+  const messageSchema = (part: Parameters<typeof selfContained>[0]) => wholeSchema(selfContained(part, shared))
+  const rules: SegmentRule[] = []
+  for (const name of [...plan.events.keys()].sort()) {
+    const versions = plan.events.get(name) as Map<number, EventRule>
+    for (const version of [...versions.keys()].sort((a, b) => a - b)) {
+      const rule = versions.get(version) as EventRule
+      rules.push({type: 'TRACK', key: name, version, jsonSchema: messageSchema(rule)})
+    }
+  }
+  if (plan.identify) rules.push({type: 'IDENTIFY', version: 1, jsonSchema: messageSchema(plan.identify)})
+  if (plan.group) rules.push({type: 'GROUP', version: 1, jsonSchema: messageSchema(plan.group)})
+  for (const [type, kind] of Object.entries(kindOf) as [SegmentRule['type'], MessageRuleKind][]) {
+    const rule = plan.rules[kind]
+    if (rule) rules.push({type, ...(rule.name ? {key: rule.name} : {}), version: rule.version, jsonSchema: messageSchema(rule)})
+  }
+  return rules
+}
