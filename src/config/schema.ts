@@ -37,6 +37,19 @@ export const configSchema = {
             type: 'string',
             minLength: 1,
           },
+          protocols: {
+            description: 'What happens to events that break the plan, as Segment Protocols offers.',
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              violations: {
+                description: 'Planned events with violations: allow (store and forward), block (store in quarantine, never forward), omit-properties (forward without the offending values).',
+                enum: ['allow', 'block', 'omit-properties'],
+              },
+              unplanned: {description: 'Events not in the plan: allow or block.', enum: ['allow', 'block']},
+              emitViolations: {description: 'Add a "Violation Generated" track event for each violation.', type: 'boolean'},
+            },
+          },
         },
       },
     },
@@ -69,10 +82,17 @@ export const configSchema = {
   },
 } as const
 
+export interface ProtocolsSettings {
+  violations?: 'allow' | 'block' | 'omit-properties'
+  unplanned?: 'allow' | 'block'
+  emitViolations?: boolean
+}
+
 export interface SourceConfig {
   name: string
   writeKey: string
   plan?: string
+  protocols?: ProtocolsSettings
 }
 
 export interface DestinationConfig {

@@ -1,12 +1,21 @@
-import type {CompiledPlan} from '../plan/compile.js'
+import type {ProtocolsSettings} from '../config/schema.js'
 import type {PlanRegistry} from '../plan/registry.js'
+import type {Violation} from '../plan/violations.js'
 import type {AcceptedMessage} from '../spec/request.js'
+import type {SegmentMessage} from '../spec/types.js'
 import type {AppendResult, EventWriter, NewEvent} from '../store/types.js'
+import {applyPolicy, violationEvents, type PolicyOutcome} from './policy.js'
+
+/** Plan outcome of one message: null when no plan applies. */
+interface Checked {
+  violations: Violation[] | null
+  policy: PolicyOutcome
+}
+
+const unchecked: Checked = {violations: null, policy: null}
 
 /** The row a normalised message is stored as: the message once serialised, its indexed fields. */
-export function toNewEvent(source: string, accepted: AcceptedMessage, plan?: CompiledPlan): NewEvent {
-  const message = accepted.message
-  const violations = plan ? plan.check(message) : []
+export function toNewEvent(source: string, message: SegmentMessage, raw: string, checked: Checked = unchecked): NewEvent {
   return {
     messageId: message.messageId,
     source,
@@ -16,11 +25,16 @@ export function toNewEvent(source: string, accepted: AcceptedMessage, plan?: Com
     anonymousId: message.anonymousId ?? null,
     timestamp: message.timestamp,
     receivedAt: message.receivedAt,
-    raw: accepted.raw,
+    raw,
     message: JSON.stringify(message),
-    valid: plan ? violations.length === 0 : null,
-    violations,
+    valid: checked.violations === null ? null : checked.violations.length === 0,
+    violations: checked.violations ?? [],
+    policy: checked.policy,
   }
+}
+
+export interface SourceSettings {
+  protocols?: ProtocolsSettings
 }
 
 /**
@@ -31,12 +45,34 @@ export class Pipeline {
   constructor(
     private readonly writer: EventWriter,
     private readonly plans?: PlanRegistry,
+    /** Each source's settings by name; read on every ingest, so a config reload applies at once. */
+    private readonly settings: (source: string) => SourceSettings | undefined = () => undefined,
   ) {}
 
   ingest(source: string, messages: readonly AcceptedMessage[]): Promise<AppendResult> {
     const plan = this.plans?.forSource(source)
-    const rows = new Array<NewEvent>(messages.length)
-    for (let i = 0; i < messages.length; i++) rows[i] = toNewEvent(source, messages[i], plan)
-    return this.writer.submit(rows)
+    if (!plan) {
+      const rows = new Array<NewEvent>(messages.length)
+      for (let i = 0; i < messages.length; i++) rows[i] = toNewEvent(source, messages[i].message, messages[i].raw)
+      return this.writer.submit(rows)
+    }
+    const protocols = this.settings(source)?.protocols
+    const rows: NewEvent[] = []
+    // Violation Generated events follow their message's rows, so the caller's count stays first.
+    const generated: NewEvent[] = []
+    for (const {message, raw} of messages) {
+      const violations = plan.check(message)
+      const {outcome, message: forwarded} = applyPolicy(message, violations, protocols)
+      rows.push(toNewEvent(source, forwarded, raw, {violations, policy: outcome}))
+      if (protocols?.emitViolations && violations.length > 0) {
+        for (const event of violationEvents(message, violations)) generated.push(toNewEvent(source, event, JSON.stringify(event)))
+      }
+    }
+    if (generated.length === 0) return this.writer.submit(rows)
+    return this.writer.submit([...rows, ...generated]).then((result) => {
+      const stored = result.stored.slice(0, rows.length)
+      const inserted = stored.filter(Boolean).length
+      return {inserted, duplicates: stored.length - inserted, stored}
+    })
   }
 }

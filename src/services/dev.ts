@@ -75,7 +75,8 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     await planWatcher.ready
     closers.push(planWatcher.close)
     writer = await ThreadedWriter.start({file: paths.database})
-    const pipeline = new Pipeline(writer, plans)
+    const settingsBySource = new Map(sources.map((source) => [source.name, source]))
+    const pipeline = new Pipeline(writer, plans, (source) => settingsBySource.get(source))
     const server = await startServer(
       {sources: registry, pipeline, store, log: options.log, version: cdpVersion, bodyTimeoutMs: options.bodyTimeoutMs},
       {port: options.port, host: options.host},

@@ -18,7 +18,8 @@ export function encodeEvents(events: readonly NewEvent[]): string {
     out +=
       field(e.messageId) + field(e.source) + field(e.type) + field(e.event) + field(e.userId) +
       field(e.anonymousId) + field(e.timestamp) + field(e.receivedAt) + field(e.raw) + field(e.message) +
-      field(e.valid === null ? null : e.valid ? '1' : '0') + field(e.violations.length === 0 ? null : JSON.stringify(e.violations))
+      field(e.valid === null ? null : e.valid ? '1' : '0') + field(e.violations.length === 0 ? null : JSON.stringify(e.violations)) +
+      field(e.policy)
   }
   return out
 }
@@ -56,6 +57,7 @@ export function decodeEvents(text: string): NewEvent[] {
       message: next() as string,
       valid: validOf(next()),
       violations: violationsOf(next()),
+      policy: next() as NewEvent['policy'],
     }
   }
   return events

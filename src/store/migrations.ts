@@ -67,6 +67,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX violations_event ON violations (event) WHERE event IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'Protocols policy outcome per event',
+    sql: `
+      -- NULL: stored and forwarded as is; 'blocked': quarantined, never forwarded;
+      -- 'omitted': forwarded with the offending values removed (raw keeps them).
+      ALTER TABLE events ADD COLUMN policy TEXT CHECK (policy IN ('blocked', 'omitted'));
+    `,
+  },
 ]
 
 export const latestSchemaVersion = migrations[migrations.length - 1].version

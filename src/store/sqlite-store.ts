@@ -46,8 +46,8 @@ export class SqliteStore implements EventStore {
     this.migrate()
     this.db.pragma('foreign_keys = ON')
     this.insertEvent = this.db.prepare(
-      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     const insert = this.insertEvent
     const insertViolation = this.db.prepare(
@@ -60,7 +60,7 @@ export class SqliteStore implements EventStore {
       for (let i = 0; i < events.length; i++) {
         const e = events[i]
         const valid = e.valid === null ? null : e.valid ? 1 : 0
-        const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, valid)
+        const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, valid, e.policy)
         stored[i] = info.changes > 0
         inserted += info.changes
         // A duplicate keeps the violations recorded when it was first stored.
@@ -143,11 +143,11 @@ export class SqliteStore implements EventStore {
       where.push('timestamp >= ?')
       params.push(filter.since)
     }
-    const sql = `SELECT seq, source, message, valid FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
+    const sql = `SELECT seq, source, message, valid, policy FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
     params.push(filter.limit)
-    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null}[]
+    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null; policy: StoredEvent['policy']}[]
     rows.reverse()
-    return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1}))
+    return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1, policy: row.policy}))
   }
 
   queryViolations(filter: ViolationFilter): StoredViolation[] {

@@ -18,6 +18,8 @@ export interface NewEvent {
   /** null when no tracking plan applies; otherwise whether the message follows it. */
   valid: boolean | null
   violations: Violation[]
+  /** What the source's Protocols policy did: quarantined ('blocked') or values removed ('omitted'). */
+  policy: 'blocked' | 'omitted' | null
 }
 
 export interface AppendResult {
@@ -46,6 +48,7 @@ export interface StoredEvent {
   source: string
   message: SegmentMessage
   valid: boolean | null
+  policy: 'blocked' | 'omitted' | null
 }
 
 export interface ViolationFilter {

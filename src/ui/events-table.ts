@@ -25,10 +25,10 @@ function nameOf(message: StoredEvent['message']): string {
 export function renderEventsTable(events: readonly StoredEvent[]): string {
   if (events.length === 0) return chalk.dim('No events match. Send some to cdp dev, or widen the filters.')
   const header = chalk.bold(`${'TIMESTAMP'.padEnd(24)} ${'PLAN'.padEnd(4)} ${'TYPE'.padEnd(8)} ${'EVENT / NAME'.padEnd(28)} ${'USER'.padEnd(24)} ${'SOURCE'.padEnd(12)} MESSAGE ID`)
-  const rows = events.map(({message, source, valid}) => {
+  const rows = events.map(({message, source, valid, policy}) => {
     const user = message.userId ? String(message.userId) : message.anonymousId ? `anon:${message.anonymousId}` : ''
-    // ok: follows the plan; BAD: has violations (cdp violations); -: no plan applies.
-    const plan = valid === null ? chalk.dim('-   ') : valid ? chalk.green('ok  ') : chalk.red('BAD ')
+    // ok: follows the plan; BAD: has violations (cdp violations); BLK: quarantined; OMIT: values removed; -: no plan applies.
+    const plan = policy === 'blocked' ? chalk.red('BLK ') : policy === 'omitted' ? chalk.yellow('OMIT') : valid === null ? chalk.dim('-   ') : valid ? chalk.green('ok  ') : chalk.red('BAD ')
     return [
       chalk.dim(truncate(message.timestamp, 24)),
       plan,

@@ -30,7 +30,9 @@ function readEvents(database: string): StoredEvent[] {
 export async function startTestDaemon(options: {config?: unknown; bodyTimeoutMs?: number; fixture?: string; log?: Logger} = {}): Promise<TestDaemon> {
   const {dir, cleanup} = tempDir()
   if (options.fixture) cpSync(fixturePath(options.fixture), dir, {recursive: true})
-  else if (options.config !== null) writeConfig(dir, options.config ?? {sources: testSources})
+  // A config given with a fixture replaces the fixture's cdp.json.
+  if (options.config !== undefined && options.config !== null) writeConfig(dir, options.config)
+  else if (!options.fixture && options.config !== null) writeConfig(dir, {sources: testSources})
   const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: options.log ?? silentLogger, bodyTimeoutMs: options.bodyTimeoutMs})
   return {
     daemon,
