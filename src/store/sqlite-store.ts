@@ -2,6 +2,7 @@ import {mkdirSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
+import type {SegmentMessage} from '../spec/types.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
 import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
@@ -148,6 +149,14 @@ export class SqliteStore implements EventStore {
     const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null; policy: StoredEvent['policy']}[]
     rows.reverse()
     return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1, policy: row.policy}))
+  }
+
+  /** Every stored message of these types, oldest first, one at a time (no array of them all). */
+  *iterateMessages(types: readonly string[]): Generator<SegmentMessage> {
+    const placeholders = types.map(() => '?').join(', ')
+    for (const row of this.db.prepare(`SELECT message FROM events WHERE type IN (${placeholders}) ORDER BY seq`).iterate(...types) as Iterable<{message: string}>) {
+      yield JSON.parse(row.message) as SegmentMessage
+    }
   }
 
   queryViolations(filter: ViolationFilter): StoredViolation[] {

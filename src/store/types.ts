@@ -77,6 +77,7 @@ export interface EventStore {
   appendEvents(events: readonly NewEvent[]): AppendResult
   queryEvents(filter: EventFilter): StoredEvent[]
   queryViolations(filter: ViolationFilter): StoredViolation[]
+  iterateMessages(types: readonly string[]): Iterable<SegmentMessage>
   countEvents(): number
   /** Deletes every stored event; answers how many there were. */
   resetEvents(): number
