@@ -11,6 +11,8 @@ export const planBaseUri = 'https://plan.cdp.local/'
 
 export interface CompiledPlan {
   plan: TrackingPlan
+  /** False for an empty plan folder: nothing is checked, and events are not marked valid. */
+  active: boolean
   /** The message's violations; empty when it follows the plan. */
   check(message: SegmentMessage): Violation[]
 }
@@ -128,7 +130,7 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
     const data = {traits: message.traits ?? {}, context: message.context}
     return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, true)
   }
-  return {compiled: {plan, check}, problems}
+  return {compiled: {plan, active, check}, problems}
 }
 
 export type {Violation}

@@ -29,7 +29,8 @@ export class PlanRegistry {
 
   forSource(source: string): CompiledPlan | undefined {
     const folder = this.sourceFolders.get(source)
-    return folder === undefined ? undefined : this.compiled.get(folder)
+    const compiled = folder === undefined ? undefined : this.compiled.get(folder)
+    return compiled?.active ? compiled : undefined
   }
 
   reload(folder: string): ReloadResult {

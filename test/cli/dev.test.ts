@@ -81,9 +81,10 @@ describe('cdp events', () => {
     const table = await runCli(['events', '--dir', dir])
     expect(table.exitCode).toBe(0)
     const lines = table.stdout.split('\n')
-    expect(lines[0]).toMatch(/^TIMESTAMP +TYPE +EVENT \/ NAME +USER +SOURCE +MESSAGE ID$/)
-    expect(lines[2]).toMatch(/ track +Order Completed +ada +default +order-1$/)
-    expect(lines[3]).toMatch(/ page +Pricing +anon:visitor-1 +default /)
+    expect(lines[0]).toMatch(/^TIMESTAMP +PLAN TYPE +EVENT \/ NAME +USER +SOURCE +MESSAGE ID$/)
+    // The default workspace has no plan: "-" in the PLAN column.
+    expect(lines[2]).toMatch(/Z -    track +Order Completed +ada +default +order-1$/)
+    expect(lines[3]).toMatch(/Z -    page +Pricing +anon:visitor-1 +default /)
     expect(lines[4]).toBe('3 events')
 
     const tracks = await runCli(['events', '--dir', dir, '--type', 'track', '--json'])
