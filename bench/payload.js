@@ -24,6 +24,7 @@ export function productAdded(messageId) {
       price: 18.99,
       quantity: 1,
       currency: 'USD',
+      cart_id: 'c-9',
     },
     context: {
       library: {name: 'analytics.js', version: '5.2.1'},

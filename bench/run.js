@@ -20,7 +20,7 @@
 // Writes bench/results/latest.json.
 
 import {spawn, execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -162,8 +162,13 @@ async function ceiling({batch, connections}) {
   }
 }
 
-async function daemon({batch, connections}) {
+// The tracking plan the "validation on" runs check every event against (the payload follows it).
+const ecommercePlan = path.join(root, 'test', 'fixtures', 'ecommerce', 'plan')
+
+async function daemon({batch, connections, plan = false}) {
   const dir = freshDir(batch > 0 ? 'batch' : 'single')
+  // With no cdp.json the default source uses <dir>/plan.
+  if (plan) cpSync(ecommercePlan, path.join(dir, 'plan'), {recursive: true})
   const server = await startServer([path.join(root, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', dir], {
     CDP_LOG: 'warn',
     OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
@@ -179,6 +184,10 @@ async function daemon({batch, connections}) {
   const db = new Database(server.database ?? path.join(dir, '.cdp', 'cdp.sqlite'), {readonly: true})
   result.storedEvents = db.prepare('SELECT count(*) AS n FROM events').get().n
   const sizes = db.prepare('SELECT avg(length(raw)) AS raw, avg(length(message)) AS message FROM (SELECT raw, message FROM events LIMIT 100)').get()
+  if (plan) {
+    result.violations = db.prepare('SELECT count(*) AS n FROM violations').get().n
+    result.validEvents = db.prepare('SELECT count(*) AS n FROM events WHERE valid = 1').get().n
+  }
   result.storedRawBytes = Math.round(sizes.raw)
   result.storedMessageBytes = Math.round(sizes.message)
   db.close()
@@ -198,11 +207,19 @@ const scenarios = [
   ...SINGLE_SWEEP.flatMap((connections) => [
     {id: httpId('ceilingSingle', connections, SINGLE_CONNECTIONS), label: 'do-nothing server, 1 event/request', kind: 'http', connections, run: () => ceiling({batch: 0, connections})},
     {id: httpId('cdpSingle', connections, SINGLE_CONNECTIONS), label: 'cdp dev POST /v1/track, 1 event/request', kind: 'http', connections, run: () => daemon({batch: 0, connections})},
+    // Validation on, right after validation off at the headline concurrency: the plan's cost.
+    ...(connections === SINGLE_CONNECTIONS
+      ? [{id: 'cdpSinglePlan', label: 'cdp dev POST /v1/track, E-commerce plan on', kind: 'http', connections, run: () => daemon({batch: 0, connections, plan: true})}]
+      : []),
   ]),
   ...BATCH_SWEEP.flatMap((connections) => [
     {id: httpId('ceilingBatch', connections, BATCH_CONNECTIONS), label: `do-nothing server, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => ceiling({batch: BATCH_SIZE, connections})},
     {id: httpId('cdpBatch', connections, BATCH_CONNECTIONS), label: `cdp dev POST /v1/batch, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => daemon({batch: BATCH_SIZE, connections})},
+    ...(connections === BATCH_CONNECTIONS
+      ? [{id: 'cdpBatchPlan', label: `cdp dev POST /v1/batch, E-commerce plan on`, kind: 'http', connections, run: () => daemon({batch: BATCH_SIZE, connections, plan: true})}]
+      : []),
   ]),
+  {id: 'validation', label: 'CompiledPlan.check, E-commerce plan (checks/s)', kind: 'validation', run: () => runJson(path.join(bench, 'validation.js'), ['--duration', '1'])},
   {id: 'storeInsert', label: 'SqliteStore.appendEvents (store schema, 6 indexes)', kind: 'storage', run: () => storage('store')},
   {id: 'uniqueInsert', label: 'same table, only the unique (source, message_id) index', kind: 'storage', run: () => storage('unique')},
   {id: 'bareInsert', label: 'same table, no index', kind: 'storage', run: () => storage('bare')},
@@ -250,7 +267,11 @@ for (let round = 1; round <= rounds; round++) {
     if (scenario.kind === 'http') {
       const problems = result.non2xx + result.errors > 0 ? `  ${result.non2xx} non-2xx, ${result.errors} errors: ${result.firstProblem}` : ''
       const stored = result.storedEvents !== undefined && result.storedEvents < result.acknowledgedEvents ? `  STORED ${result.storedEvents} < ACKNOWLEDGED ${result.acknowledgedEvents}` : ''
-      console.log(`${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s ${Math.round(result.eventsPerSec).toLocaleString('en-US').padStart(9)} events/s${problems}${stored}`)
+      // The plan runs must check and pass every event, or they measure something else.
+      const planned = result.violations > 0 || (result.validEvents !== undefined && result.validEvents !== result.storedEvents) ? `  PLAN: ${result.violations} violations, ${result.validEvents} of ${result.storedEvents} valid` : ''
+      console.log(`${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s ${Math.round(result.eventsPerSec).toLocaleString('en-US').padStart(9)} events/s${problems}${stored}${planned}`)
+    } else if (scenario.kind === 'validation') {
+      console.log(`${Math.round(result.validPerSec).toLocaleString('en-US').padStart(24)} valid/s ${Math.round(result.invalidPerSec).toLocaleString('en-US')} invalid/s`)
     } else {
       console.log(`${Math.round(result.rowsPerSec).toLocaleString('en-US').padStart(24)} rows/s`)
     }
@@ -274,7 +295,10 @@ for (const scenario of scenarios) {
       errors: all.reduce((n, r) => n + r.errors, 0),
     }
   } else {
-    medians[scenario.id] = {rowsPerSec: median(all.map((r) => r.rowsPerSec))}
+    medians[scenario.id] =
+      scenario.kind === 'validation'
+        ? {validPerSec: median(all.map((r) => r.validPerSec)), invalidPerSec: median(all.map((r) => r.invalidPerSec)), unplannedPerSec: median(all.map((r) => r.unplannedPerSec))}
+        : {rowsPerSec: median(all.map((r) => r.rowsPerSec))}
   }
 }
 
@@ -310,6 +334,25 @@ function batchRatio(connections) {
     met: value >= 0.5,
   }
 }
+/** Throughput lost to checking every event against the plan, pairs measured back to back. */
+function planCost(onId, offId, field) {
+  const perRoundValues = perRound.map((r) => 1 - r[onId][field] / r[offId][field])
+  const value = 1 - medians[onId][field] / medians[offId][field]
+  return {
+    description: `ingest ${field === 'eventsPerSec' ? 'events' : 'requests'}/s lost with the E-commerce plan on (${onId} vs ${offId})`,
+    connections: medians[onId].connections,
+    target: 0.1,
+    value,
+    perRound: perRoundValues,
+    medianOfRounds: median(perRoundValues),
+    met: value <= 0.1,
+  }
+}
+const validationCost = {
+  single: planCost('cdpSinglePlan', 'cdpSingle', 'requestsPerSec'),
+  batch: planCost('cdpBatchPlan', 'cdpBatch', 'eventsPerSec'),
+}
+
 const ratiosByConnections = {
   singleVsCeiling: Object.fromEntries(SINGLE_SWEEP.map((c) => [c, singleRatio(c)])),
   batchVsStorage: Object.fromEntries(BATCH_SWEEP.map((c) => [c, batchRatio(c)])),
@@ -349,6 +392,8 @@ const lost = perRound.flatMap((r, i) =>
 
 const fmt = (n, digits = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}))
 const pct = (x) => `${(100 * x).toFixed(1)}%`
+// A cost as the change it makes: −5.0% slower, +0.3% (noise: faster with the plan on).
+const signedCost = (x) => `${x >= 0 ? '−' : '+'}${pct(Math.abs(x))}`
 
 // One table, grouped by kind and concurrency: each daemon row right under its do-nothing pair,
 // with the pair's ratio in the last column.
@@ -365,6 +410,7 @@ for (const c of SINGLE_SWEEP) {
   const r = ratiosByConnections.singleVsCeiling[c]
   rows.push(httpRow(httpId('ceilingSingle', c, SINGLE_CONNECTIONS), '  do-nothing server', ''))
   rows.push(httpRow(httpId('cdpSingle', c, SINGLE_CONNECTIONS), '  cdp dev POST /v1/track', `${pct(r.value)}${c === SINGLE_CONNECTIONS ? ' *' : ''}`))
+  if (c === SINGLE_CONNECTIONS) rows.push(httpRow('cdpSinglePlan', '  cdp dev POST /v1/track, plan on', signedCost(validationCost.single.value)))
 }
 rows.push(blank())
 rows.push([`batches (${BATCH_SIZE} events/request); ratio = cdp events/s ÷ store-schema rows/s`, ...blank().slice(1)])
@@ -372,6 +418,7 @@ for (const c of BATCH_SWEEP) {
   const r = ratiosByConnections.batchVsStorage[c]
   rows.push(httpRow(httpId('ceilingBatch', c, BATCH_CONNECTIONS), '  do-nothing server (reference)', ''))
   rows.push(httpRow(httpId('cdpBatch', c, BATCH_CONNECTIONS), '  cdp dev POST /v1/batch', `${pct(r.value)}${c === BATCH_CONNECTIONS ? ' *' : ''}`))
+  if (c === BATCH_CONNECTIONS) rows.push(httpRow('cdpBatchPlan', '  cdp dev POST /v1/batch, plan on', signedCost(validationCost.batch.value)))
 }
 rows.push(blank())
 rows.push([`storage ceiling (${STORAGE_TX_ROWS}-row transactions, no HTTP)`, ...blank().slice(1)])
@@ -385,7 +432,13 @@ const line = (cells) => (isTitle(cells) ? cells[0] : cells.map((c, i) => (i === 
 console.log('\n' + line(header))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const r of rows) console.log(line(r))
-console.log(`* headline concurrency (the one the target is judged on). CPU: 100% = one core busy over the measured window.`)
+console.log(`* headline concurrency (the one the target is judged on). −x%: throughput lost with the plan on. CPU: 100% = one core busy over the measured window.`)
+const v = medians.validation
+console.log(`\nValidation alone (CompiledPlan.check, E-commerce plan): ${fmt(v.validPerSec)} valid events/s, ${fmt(v.invalidPerSec)} with 2 violations/s, ${fmt(v.unplannedPerSec)} unplanned/s`)
+console.log('Validation cost (target ≤ 10.0%):')
+for (const cost of Object.values(validationCost)) {
+  console.log(`  ${cost.description}: ${pct(cost.value)} ${cost.met ? 'MET' : 'MISSED'}; per round ${cost.perRound.map(pct).join(', ')} (median ${pct(cost.medianOfRounds)})`)
+}
 
 console.log('\nRatios by client concurrency (ratio of medians; per round; median of the per-round ratios):')
 for (const [name, byConnections] of Object.entries(ratiosByConnections)) {
@@ -441,6 +494,7 @@ const report = {
   medians,
   ratios,
   ratiosByConnections,
+  validationCost,
   sweep,
   lostEvents: lost,
   rounds: perRound,
