@@ -9,7 +9,8 @@ import {describeReload, watchPlans} from '../plan/watch.js'
 import {SourceRegistry} from '../server/auth.js'
 import {startServer} from '../server/server.js'
 import {SqliteStore} from '../store/sqlite-store.js'
-import {ThreadedWriter} from '../store/threaded-writer.js'
+import {Checkpointer} from '../store/checkpointer.js'
+import {GroupCommitter} from '../store/group-commit.js'
 import {cdpVersion} from '../version.js'
 
 export interface DevOptions {
@@ -57,9 +58,9 @@ function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
   const loaded = loadConfig(paths.dir)
-  // This connection migrates the store and serves reads; the writer thread owns the inserts.
-  const store = new SqliteStore(paths.database)
-  let writer: ThreadedWriter | undefined
+  // One connection writes and reads; the checkpoint thread has its own.
+  const store = new SqliteStore(paths.database, {autoCheckpoint: false})
+  const writer = new GroupCommitter(store)
   const closers: (() => Promise<void>)[] = []
   try {
     const sources = loaded ? loaded.config.sources : defaultSources(store)
@@ -74,7 +75,8 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     const planWatcher = watchPlans(plans, options.log)
     await planWatcher.ready
     closers.push(planWatcher.close)
-    writer = await ThreadedWriter.start({file: paths.database})
+    const checkpointer = Checkpointer.start(paths.database)
+    closers.push(() => checkpointer.close())
     const settingsBySource = new Map(sources.map((source) => [source.name, source]))
     const pipeline = new Pipeline(writer, plans, (source) => settingsBySource.get(source))
     const server = await startServer(
@@ -92,16 +94,16 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       stop() {
         stopping ??= (async () => {
           await server.close()
+          await writer.close()
           for (const close of closers) await close()
-          await writer?.close()
           store.close()
         })()
         return stopping
       },
     }
   } catch (error) {
+    await writer.close()
     for (const close of closers) await close()
-    await writer?.close()
     store.close()
     throw error
   }

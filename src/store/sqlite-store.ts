@@ -1,4 +1,4 @@
-import {mkdirSync, existsSync} from 'node:fs'
+import {existsSync, mkdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
@@ -11,6 +11,8 @@ export interface SqliteStoreOptions {
   readonly?: boolean
   /** FULL syncs the WAL on every commit (survives power loss); NORMAL survives process crashes. */
   synchronous?: 'NORMAL' | 'FULL'
+  /** false when a checkpoint thread does the checkpoints (the daemon); true elsewhere. */
+  autoCheckpoint?: boolean
 }
 
 type Statement = Database.Statement
@@ -44,6 +46,7 @@ export class SqliteStore implements EventStore {
     this.db.pragma('busy_timeout = 5000')
     // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
     this.db.pragma('cache_size = -65536')
+    if (options.autoCheckpoint === false) this.db.pragma('wal_autocheckpoint = 0')
     this.migrate()
     this.db.pragma('foreign_keys = ON')
     this.insertEvent = this.db.prepare(
@@ -196,6 +199,20 @@ export class SqliteStore implements EventStore {
   setMeta(key: string, value: string): void {
     this.writable()
     this.prepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
+  }
+
+  /** Copies committed WAL pages into the database file; answers the WAL's size in frames and how many are copied. */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number} {
+    const [row] = this.db.pragma(`wal_checkpoint(${mode})`) as {busy: number; log: number; checkpointed: number}[]
+    return {frames: row.log, checkpointed: row.checkpointed}
+  }
+
+  walBytes(): number {
+    try {
+      return statSync(`${this.file}-wal`).size
+    } catch {
+      return 0
+    }
   }
 
   close(): void {

@@ -78,6 +78,10 @@ export interface EventStore {
   queryEvents(filter: EventFilter): StoredEvent[]
   queryViolations(filter: ViolationFilter): StoredViolation[]
   iterateMessages(types: readonly string[]): Iterable<SegmentMessage>
+  /** Moves the write-ahead log into the database (a no-op for stores without one). */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number}
+  /** Bytes of write-ahead log waiting, or 0 for stores without one. */
+  walBytes(): number
   countEvents(): number
   /** Deletes every stored event; answers how many there were. */
   resetEvents(): number
