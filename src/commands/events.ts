@@ -14,6 +14,7 @@ export default class Events extends BaseCommand {
     {description: 'The last 100 events', command: '<%= config.bin %> events'},
     {description: 'Order Completed events of one user in the last hour', command: '<%= config.bin %> events --event "Order Completed" --user user-42 --since 1h'},
     {description: 'Identify calls as JSON, for scripts', command: '<%= config.bin %> events --type identify --json'},
+    {description: 'Events that break the tracking plan', command: '<%= config.bin %> events --no-valid'},
   ]
   static override enableJsonFlag = true
   static override flags = {
@@ -24,6 +25,7 @@ export default class Events extends BaseCommand {
     source: Flags.string({description: 'Only events from this source (its name in cdp.json).'}),
     since: Flags.string({char: 's', description: 'Only events timestamped at or after this: an ISO 8601 time, or a span back from now such as 30s, 15m, 2h, 7d.'}),
     limit: Flags.integer({char: 'n', description: 'At most this many events (the newest).', default: defaultEventLimit, min: 1}),
+    valid: Flags.boolean({description: 'Only events that follow the tracking plan; --no-valid: only those that break it.', allowNo: true}),
   }
 
   async run(): Promise<SegmentMessage[]> {

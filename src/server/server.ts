@@ -77,6 +77,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
         source: params.get('source') ?? undefined,
         since: params.get('since') ?? undefined,
         limit: params.get('limit') ?? undefined,
+        valid: params.get('valid') ?? undefined,
       })
       sendJson(res, 200, deps.store.queryEvents(filter).map((stored) => stored.message))
       return

@@ -5,6 +5,8 @@ import {violationKinds} from '../plan/violations.js'
 import type {EventFilter, ViolationFilter} from './types.js'
 
 export interface EventFilterInput {
+  /** "true" / "false" (or booleans): checked events that passed or broke the plan. */
+  valid?: string | boolean
   type?: string
   event?: string
   user?: string
@@ -75,5 +77,10 @@ export function parseEventFilter(input: EventFilterInput, now: number = Date.now
   if (input.user) filter.user = input.user
   if (input.source) filter.source = input.source
   if (input.since) filter.since = parseSince(input.since, now)
+  if (input.valid !== undefined && input.valid !== '') {
+    if (input.valid === true || input.valid === 'true') filter.valid = true
+    else if (input.valid === false || input.valid === 'false') filter.valid = false
+    else throw new UserError(`valid "${input.valid}" must be true or false.`, {code: 'invalid_filter'})
+  }
   return filter
 }

@@ -147,6 +147,10 @@ export class SqliteStore implements EventStore {
       where.push('timestamp >= ?')
       params.push(filter.since)
     }
+    if (filter.valid !== undefined) {
+      where.push('valid = ?')
+      params.push(filter.valid ? 1 : 0)
+    }
     const sql = `SELECT seq, source, message, valid, policy FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
     params.push(filter.limit)
     const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null; policy: StoredEvent['policy']}[]

@@ -39,6 +39,8 @@ export interface EventFilter {
   source?: string
   /** ISO 8601: events whose (corrected) timestamp is at or after it. */
   since?: string
+  /** Only events checked against a plan that passed (true) or broke it (false). */
+  valid?: boolean
   /** The newest N that match, returned oldest first. */
   limit: number
 }

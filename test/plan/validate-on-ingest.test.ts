@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
+import {runCli} from '../helpers/cli.js'
 import {getJson, post} from '../helpers/http.js'
 
 const key = 'shop-write-key-0001'
@@ -76,6 +77,21 @@ describe('validation on ingest against the E-commerce plan', () => {
     expect(await violations('?kind=enum_mismatch')).toEqual([])
     const bad = await getJson(`${t.url}/api/violations?kind=typo`)
     expect(bad.status).toBe(400)
+  })
+
+  it('every stored event says whether it is valid: ?valid= on /api/events and --valid / --no-valid on cdp events', async () => {
+    await track('Order Completed', order, {messageId: 'm-ok'})
+    await track('Order Completed', {...order, total: 'x'}, {messageId: 'm-bad'})
+    const invalid = await getJson(`${t.url}/api/events?valid=false`)
+    expect(invalid.body.map((m: any) => m.messageId)).toEqual(['m-bad'])
+    const valid = await getJson(`${t.url}/api/events?valid=true`)
+    expect(valid.body.map((m: any) => m.messageId)).toEqual(['m-ok'])
+    expect((await getJson(`${t.url}/api/events?valid=maybe`)).body.error).toBe('valid "maybe" must be true or false.')
+    const cli = await runCli(['events', '--dir', t.dir, '--no-valid', '--json'])
+    expect(JSON.parse(cli.stdout).map((m: any) => m.messageId)).toEqual(['m-bad'])
+    const table = await runCli(['events', '--dir', t.dir])
+    expect(table.stdout).toMatch(/Z ok {3}track +Order Completed +u-1 +shop +m-ok$/m)
+    expect(table.stdout).toMatch(/Z BAD  track +Order Completed +u-1 +shop +m-bad$/m)
   })
 
   it('a repeated messageId does not record its violations twice', async () => {
