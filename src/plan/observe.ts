@@ -1,4 +1,5 @@
 import type {SegmentMessage} from '../spec/types.js'
+import {jsonType} from './violations.js'
 
 /** What was seen at one JSON path across the observed events. */
 export interface ObservedField {
@@ -27,13 +28,6 @@ export interface ObservedEvent {
 
 export const enumLimit = 5
 const maxDepth = 6
-
-function jsonType(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'array'
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'
-  return typeof value
-}
 
 function newField(path: string): ObservedField {
   return {path, types: {}, count: 0, values: [], children: new Map()}

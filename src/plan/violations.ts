@@ -42,7 +42,8 @@ function valueAt(data: unknown, pointer: string): unknown {
   return current
 }
 
-function jsonType(value: unknown): string {
+/** The JSON Schema type of a value: integer for whole numbers, as ajv reports them. */
+export function jsonType(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'array'
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'

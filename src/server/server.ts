@@ -31,6 +31,12 @@ export interface RunningServer {
 
 const settingsPath = /^\/v1\/projects\/([^/]+)\/settings$/
 
+/** The named query parameters of a request target, absent ones undefined. */
+function query<K extends string>(target: string, queryAt: number, names: readonly K[]): Record<K, string | undefined> {
+  const params = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1))
+  return Object.fromEntries(names.map((name) => [name, params.get(name) ?? undefined])) as Record<K, string | undefined>
+}
+
 function drain(req: IncomingMessage): void {
   req.resume()
 }
@@ -69,16 +75,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
   }
   if (path === '/api/events') {
     if (method === 'GET') {
-      const params = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1))
-      const filter = parseEventFilter({
-        type: params.get('type') ?? undefined,
-        event: params.get('event') ?? undefined,
-        user: params.get('user') ?? undefined,
-        source: params.get('source') ?? undefined,
-        since: params.get('since') ?? undefined,
-        limit: params.get('limit') ?? undefined,
-        valid: params.get('valid') ?? undefined,
-      })
+      const filter = parseEventFilter(query(target, queryAt, ['type', 'event', 'user', 'source', 'since', 'limit', 'valid']))
       sendJson(res, 200, deps.store.queryEvents(filter).map((stored) => stored.message))
       return
     }
@@ -89,14 +86,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
     throw new HttpError(405, 'method_not_allowed', `/api/events takes GET or DELETE, not ${method}`)
   }
   if (path === '/api/violations' && method === 'GET') {
-    const params = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1))
-    const filter = parseViolationFilter({
-      event: params.get('event') ?? undefined,
-      kind: params.get('kind') ?? undefined,
-      source: params.get('source') ?? undefined,
-      since: params.get('since') ?? undefined,
-      limit: params.get('limit') ?? undefined,
-    })
+    const filter = parseViolationFilter(query(target, queryAt, ['event', 'kind', 'source', 'since', 'limit']))
     sendJson(res, 200, deps.store.queryViolations(filter))
     return
   }

@@ -17,6 +17,11 @@ export async function post(url: string, body: unknown, options: {writeKey?: stri
     headers,
     body: options.raw ? (body as RequestInit['body']) : JSON.stringify(body),
   })
+  return answerOf(response)
+}
+
+/** Status, headers and body (parsed when it is JSON) of a response. */
+async function answerOf(response: Response): Promise<Answer> {
   const text = await response.text()
   let parsed: unknown = text
   try {
@@ -26,11 +31,5 @@ export async function post(url: string, body: unknown, options: {writeKey?: stri
 }
 
 export async function getJson(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, init)
-  const text = await response.text()
-  let parsed: unknown = text
-  try {
-    parsed = JSON.parse(text)
-  } catch {}
-  return {status: response.status, body: parsed, headers: response.headers}
+  return answerOf(await fetch(url, init))
 }
