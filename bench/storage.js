@@ -1,6 +1,6 @@
 // The storage ceiling, run in its own process by bench/run.js:
 //
-//   node bench/storage.js --variant store|unique|bare [--warmup 0.5] [--duration 3] [--tx 1000]
+//   node bench/storage.js --variant store|store-no-checkpoint|unique|bare [--warmup 0.5] [--duration 3] [--tx 1000]
 //
 // Inserts the benchmark event into a fresh SQLite file (WAL, synchronous=NORMAL, as the daemon
 // does) in transactions of --tx rows, and prints one JSON line with rows/s.
@@ -72,8 +72,10 @@ const file = path.join(dir, 'cdp.sqlite')
 
 /** Opens the variant and answers its append function and its closer. */
 function open(variant) {
-  if (variant === 'store') {
-    const store = new SqliteStore(file)
+  if (variant === 'store' || variant === 'store-no-checkpoint') {
+    // store: SQLite's defaults (auto-checkpoint inside commits). store-no-checkpoint: as the daemon
+    // opens it, with checkpoints left to another thread (none run here: the pure insert rate).
+    const store = new SqliteStore(file, {autoCheckpoint: variant === 'store'})
     return {append: (batch) => store.appendEvents(batch), close: () => store.close()}
   }
   const db = new Database(file)
