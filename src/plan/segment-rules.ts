@@ -170,7 +170,7 @@ const localRef = /^#\/definitions\/([^/]+)$/
  * Segment rules are self-contained: refs to the shared definitions.json become refs to the rule's
  * own definitions, which carry a copy of each definition used (and those they use).
  */
-function selfContained(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}, shared: JsonSchema | undefined) {
+export function selfContained(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}, shared: JsonSchema | undefined) {
   const sharedDefinitions = shared && isObject(shared.definitions) ? (shared.definitions as Record<string, JsonSchema>) : {}
   const needed = new Set<string>()
   const rewrite = (value: unknown, inShared: boolean): unknown => {

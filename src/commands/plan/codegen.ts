@@ -1,0 +1,40 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {BaseCommand} from '../../base-command.js'
+import {ExitCode} from '../../errors.js'
+import {dirFlag} from '../../flags.js'
+import {runCodegen, type CodegenResult} from '../../services/codegen.js'
+
+export default class PlanCodegen extends BaseCommand {
+  static override summary = 'Generate a typed TypeScript tracking client from the plan (--check in CI).'
+  static override description = `Writes <out>/index.ts: createTracker(analytics) returns one function per event (camelCase of its name) taking its typed properties, plus identify() and group() with typed traits, with JSDoc from the plan's descriptions. Required properties are required, enums are unions, $refs resolve. Target node wraps an @segment/analytics-node instance, browser an @segment/analytics-next one. Calls add context.cdp (generator version, plan hash).
+With --validate the client also checks every call at run time (ajv) and hands violations to onViolation (default: warn; throw under NODE_ENV=test); without it the client needs nothing beyond the analytics library.
+The output is byte-identical for the same plan. Only files that start with cdp's header are overwritten. --check writes nothing: it exits 1 and names stale or missing files.`
+  static override examples = [
+    {description: 'Generate the node client into ./analytics', command: '<%= config.bin %> plan codegen'},
+    {description: 'A browser client with run-time checks', command: '<%= config.bin %> plan codegen --target browser --validate --out src/analytics'},
+    {description: 'In CI: fail when the client is not current', command: '<%= config.bin %> plan codegen --check'},
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    ...dirFlag,
+    out: Flags.string({char: 'o', description: 'Output folder, relative to the workspace.', default: 'analytics'}),
+    target: Flags.string({description: 'The analytics library the client wraps.', options: ['node', 'browser'], default: 'node'}),
+    validate: Flags.boolean({description: 'Also check every call against the plan at run time (needs ajv and ajv-formats).', default: false}),
+    check: Flags.boolean({description: 'Write nothing; exit 1 if the generated files are stale or missing.', default: false}),
+  }
+
+  async run(): Promise<CodegenResult> {
+    const {flags} = await this.parse(PlanCodegen)
+    const result = await runCodegen({dir: flags.dir, out: flags.out, target: flags.target as 'node' | 'browser', validate: flags.validate, check: flags.check})
+    if (!this.jsonEnabled()) {
+      for (const file of result.files) {
+        const mark = file.status === 'stale' || file.status === 'missing' ? chalk.red(file.status.padEnd(9)) : chalk.green(file.status.padEnd(9))
+        this.log(`${mark} ${file.path}`)
+      }
+      if (flags.check) this.log(result.upToDate ? chalk.green('The generated client is current.') : chalk.red('The generated client does not match the plan: run `cdp plan codegen`.'))
+    }
+    if (!result.upToDate) process.exitCode = ExitCode.check
+    return result
+  }
+}
