@@ -468,6 +468,13 @@ for (const ratio of Object.values(ratios)) {
 }
 if (lost.length > 0) console.log(`\nWARNING: acknowledged events missing from the store:\n  ${lost.join('\n  ')}`)
 
+// Codegen for a 300-event plan, through the real CLI (issue: under 3 s, --check under 2 s).
+const codegen = await runJson(path.join(bench, 'codegen.js'), ['--events', '300', '--repeat', '3'])
+console.log(
+  `\nCodegen, 300-event plan (median of 3, CLI start included): generate ${codegen.generateSeconds.toFixed(2)} s (target < 3 s) ${codegen.generateSeconds < 3 ? 'MET' : 'MISSED'}; ` +
+    `--check ${codegen.checkSeconds.toFixed(2)} s (target < 2 s) ${codegen.checkSeconds < 2 ? 'MET' : 'MISSED'}; bare CLI start ${codegen.cliStartSeconds.toFixed(2)} s`,
+)
+
 const finished = new Date()
 const report = {
   date: started.toISOString(),
@@ -501,6 +508,7 @@ const report = {
   ratios,
   ratiosByConnections,
   validationCost,
+  codegen,
   sweep,
   lostEvents: lost,
   rounds: perRound,
