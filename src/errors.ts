@@ -12,6 +12,12 @@ export const ExitCode = {
   environment: 3,
   /** A check that CI runs found a difference (stale output, breaking change). */
   check: 1,
+  /** `cdp plan diff`: the workspace is not in a git repository. */
+  notARepository: 4,
+  /** `cdp plan diff`: git knows no commit by the name given. */
+  unknownRevision: 5,
+  /** A plan that must load for the command to mean anything does not (`cdp plan diff`). */
+  invalidPlan: 6,
   /** An invariant was broken: a bug in cdp. */
   bug: 70,
 } as const

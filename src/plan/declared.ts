@@ -9,7 +9,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Resolves the $refs a plan uses: "#/definitions/x" in the rule's own definitions, and
  * "…definitions.json#/definitions/x" in the shared file. Others are left unresolved.
  */
-function resolver(plan: TrackingPlan, local: Record<string, JsonSchema> | undefined) {
+export function resolver(plan: TrackingPlan, local: Record<string, JsonSchema> | undefined) {
   const shared = plan.definitions && isObject(plan.definitions.document.definitions) ? (plan.definitions.document.definitions as Record<string, JsonSchema>) : {}
   return (ref: string, inShared: boolean): JsonSchema | undefined => {
     const name = /#\/definitions\/([^/]+)$/.exec(ref)?.[1]

@@ -6,9 +6,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-function readJson(dir: string, file: string, problems: PlanProblem[]): unknown {
+/** A plan's files: path relative to the plan folder ("events/order-completed.json") → text. */
+export type PlanFiles = ReadonlyMap<string, string>
+
+function readJson(files: PlanFiles, file: string, problems: PlanProblem[]): unknown {
   try {
-    return JSON.parse(readFileSync(path.join(dir, file), 'utf8'))
+    return JSON.parse(files.get(file) as string)
   } catch (error) {
     problems.push({severity: 'error', file, message: `not valid JSON: ${(error as Error).message}`})
     return undefined
@@ -25,8 +28,8 @@ function optionalSchema(document: Record<string, unknown>, field: string, file: 
   return value
 }
 
-function readEvent(dir: string, file: string, problems: PlanProblem[]): EventRule | undefined {
-  const document = readJson(dir, file, problems)
+function readEvent(files: PlanFiles, file: string, problems: PlanProblem[]): EventRule | undefined {
+  const document = readJson(files, file, problems)
   if (document === undefined) return undefined
   if (!isObject(document)) {
     problems.push({severity: 'error', file, message: 'an event file must hold a JSON object with "name" and "properties"'})
@@ -57,9 +60,9 @@ function readEvent(dir: string, file: string, problems: PlanProblem[]): EventRul
   }
 }
 
-function readTraits(dir: string, file: string, problems: PlanProblem[]): TraitsRule | undefined {
-  if (!existsSync(path.join(dir, file))) return undefined
-  const document = readJson(dir, file, problems)
+function readTraits(files: PlanFiles, file: string, problems: PlanProblem[]): TraitsRule | undefined {
+  if (!files.has(file)) return undefined
+  const document = readJson(files, file, problems)
   if (document === undefined) return undefined
   if (!isObject(document)) {
     problems.push({severity: 'error', file, message: 'must hold a JSON object with "traits"'})
@@ -79,9 +82,9 @@ function readTraits(dir: string, file: string, problems: PlanProblem[]): TraitsR
   }
 }
 
-function readMessageRule(dir: string, file: string, problems: PlanProblem[]): MessageRule | undefined {
-  if (!existsSync(path.join(dir, file))) return undefined
-  const document = readJson(dir, file, problems)
+function readMessageRule(files: PlanFiles, file: string, problems: PlanProblem[]): MessageRule | undefined {
+  if (!files.has(file)) return undefined
+  const document = readJson(files, file, problems)
   if (document === undefined) return undefined
   if (!isObject(document)) {
     problems.push({severity: 'error', file, message: 'must hold a JSON object with "properties", "context" or "traits"'})
@@ -117,16 +120,54 @@ function jsonFiles(root: string, folder: string): string[] {
   return files
 }
 
+/** The top-level files of a plan folder; everything else it reads is under events/. */
+const topLevelFiles = ['identify.json', 'group.json', ...Object.values(messageRuleFiles), 'definitions.json']
+
+/** Whether a path relative to the plan folder is one the plan is read from. */
+export function isPlanFile(relative: string): boolean {
+  return (relative.startsWith('events/') && relative.endsWith('.json')) || topLevelFiles.includes(relative)
+}
+
+/** Folder by folder, entries sorted within each: the order jsonFiles walks the disk in. */
+function compareTreeOrder(a: string, b: string): number {
+  const left = a.split('/')
+  const right = b.split('/')
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    if (left[i] !== right[i]) return left[i] < right[i] ? -1 : 1
+  }
+  return left.length - right.length
+}
+
 /**
  * Reads a plan folder: events/**\/*.json (one event each), identify.json, group.json, page.json,
  * screen.json, common.json and definitions.json. Never throws for a bad file: every problem is returned with its file.
  */
 export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
+  const files = new Map<string, string>()
+  const unreadable: PlanProblem[] = []
+  if (existsSync(dir)) {
+    for (const file of [...jsonFiles(dir, 'events'), ...topLevelFiles.filter((name) => existsSync(path.join(dir, name)))]) {
+      try {
+        files.set(file, readFileSync(path.join(dir, file), 'utf8'))
+      } catch (error) {
+        unreadable.push({severity: 'error', file, message: `cannot be read: ${(error as Error).message}`})
+      }
+    }
+  }
+  const {plan, problems} = loadPlanFrom(files, dir)
+  return {plan, problems: [...unreadable, ...problems]}
+}
+
+/**
+ * The same rules as loadPlan, over files already in memory (a plan read from a git revision, say).
+ * `dir` is only recorded as the plan's folder. Files that are not plan files are ignored.
+ */
+export function loadPlanFrom(files: PlanFiles, dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
   const problems: PlanProblem[] = []
   const plan: TrackingPlan = {dir, events: new Map(), rules: {}}
-  if (!existsSync(dir)) return {plan, problems}
-  for (const file of jsonFiles(dir, 'events')) {
-    const rule = readEvent(dir, file, problems)
+  const eventFiles = [...files.keys()].filter((file) => file.startsWith('events/') && file.endsWith('.json')).sort(compareTreeOrder)
+  for (const file of eventFiles) {
+    const rule = readEvent(files, file, problems)
     if (!rule) continue
     let versions = plan.events.get(rule.name)
     if (!versions) plan.events.set(rule.name, (versions = new Map()))
@@ -137,14 +178,14 @@ export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProble
     }
     versions.set(rule.version, rule)
   }
-  plan.identify = readTraits(dir, 'identify.json', problems)
-  plan.group = readTraits(dir, 'group.json', problems)
+  plan.identify = readTraits(files, 'identify.json', problems)
+  plan.group = readTraits(files, 'group.json', problems)
   for (const [kind, file] of Object.entries(messageRuleFiles) as [MessageRuleKind, string][]) {
-    const rule = readMessageRule(dir, file, problems)
+    const rule = readMessageRule(files, file, problems)
     if (rule) plan.rules[kind] = rule
   }
-  if (existsSync(path.join(dir, 'definitions.json'))) {
-    const document = readJson(dir, 'definitions.json', problems)
+  if (files.has('definitions.json')) {
+    const document = readJson(files, 'definitions.json', problems)
     if (isObject(document)) plan.definitions = {file: 'definitions.json', document}
     else if (document !== undefined) problems.push({severity: 'error', file: 'definitions.json', message: 'must hold a JSON object'})
   }
