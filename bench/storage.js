@@ -78,27 +78,15 @@ function open(variant) {
     const store = new SqliteStore(file, {autoCheckpoint: variant === 'store'})
     return {append: (batch) => store.appendEvents(batch), close: () => store.close()}
   }
+  if (variant !== 'unique' && variant !== 'bare') throw new Error(`unknown variant ${variant}`)
+  // The store's own schema (its migrations), less the indexes this variant leaves out.
+  new SqliteStore(file).close()
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.exec(`
-    CREATE TABLE events (
-      seq INTEGER PRIMARY KEY,
-      message_id TEXT NOT NULL,
-      source TEXT NOT NULL,
-      type TEXT NOT NULL,
-      event TEXT,
-      user_id TEXT,
-      anonymous_id TEXT,
-      timestamp TEXT NOT NULL,
-      received_at TEXT NOT NULL,
-      raw TEXT NOT NULL,
-      message TEXT NOT NULL,
-      valid INTEGER
-    ) STRICT;
-  `)
-  if (variant === 'unique') db.exec('CREATE UNIQUE INDEX events_source_message_id ON events (source, message_id);')
-  else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`)
+  const keep = variant === 'unique' ? new Set(['events_source_message_id']) : new Set()
+  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL").all()
+  for (const {name} of indexes) if (!keep.has(name)) db.exec(`DROP INDEX ${name}`)
   const insert = db.prepare(
     `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
