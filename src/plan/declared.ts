@@ -1,16 +1,13 @@
 import {isAbsolute} from 'node:path'
 import type {JsonSchema, TrackingPlan} from './types.js'
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
+import {isPlainObject} from '../spec/normalize.js'
 
 /**
  * Resolves the $refs a plan uses: "#/definitions/x" in the rule's own definitions, and
  * "…definitions.json#/definitions/x" in the shared file. Others are left unresolved.
  */
 export function resolver(plan: TrackingPlan, local: Record<string, JsonSchema> | undefined) {
-  const shared = plan.definitions && isObject(plan.definitions.document.definitions) ? (plan.definitions.document.definitions as Record<string, JsonSchema>) : {}
+  const shared = plan.definitions && isPlainObject(plan.definitions.document.definitions) ? (plan.definitions.document.definitions as Record<string, JsonSchema>) : {}
   return (ref: string, inShared: boolean): JsonSchema | undefined => {
     const name = /#\/definitions\/([^/]+)$/.exec(ref)?.[1]
     if (name === undefined || isAbsolute(ref)) return undefined
@@ -25,7 +22,7 @@ export function declaredPaths(plan: TrackingPlan, schema: JsonSchema, root: stri
   const paths = new Set<string>()
   const seen = new Set<unknown>()
   const visit = (node: unknown, path: string, inShared: boolean, depth: number) => {
-    if (!isObject(node) || depth > 12 || seen.has(node)) return
+    if (!isPlainObject(node) || depth > 12 || seen.has(node)) return
     seen.add(node)
     if (typeof node.$ref === 'string') {
       const target = resolve(node.$ref, inShared)
@@ -34,14 +31,14 @@ export function declaredPaths(plan: TrackingPlan, schema: JsonSchema, root: stri
     for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
       if (Array.isArray(node[key])) for (const branch of node[key] as unknown[]) visit(branch, path, inShared, depth + 1)
     }
-    if (isObject(node.properties)) {
+    if (isPlainObject(node.properties)) {
       for (const [name, child] of Object.entries(node.properties)) {
         const childPath = `${path}.${name}`
         paths.add(childPath)
         visit(child, childPath, inShared, depth + 1)
       }
     }
-    if (isObject(node.items)) visit(node.items, `${path}[]`, inShared, depth + 1)
+    if (isPlainObject(node.items)) visit(node.items, `${path}[]`, inShared, depth + 1)
     seen.delete(node)
   }
   visit(schema, root, false, 0)

@@ -1,5 +1,6 @@
 import {resolver} from './declared.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type TrackingPlan, type TraitsRule} from './types.js'
+import {isPlainObject} from '../spec/normalize.js'
 
 /**
  * What changed between two versions of a plan, each change classified as breaking (a sender that
@@ -96,10 +97,6 @@ const handled = new Set([
 
 const compositions = new Set(['allOf', 'anyOf', 'oneOf'])
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
 const show = (value: unknown): string => JSON.stringify(value)
 
 /** Follows $refs; keywords beside a $ref (a description, typically) apply on top of its target. */
@@ -109,7 +106,7 @@ function deref(side: Side): Side & {target: object} {
   for (let hops = 0; typeof node.$ref === 'string' && hops < maxDepth; hops++) {
     const ref = node.$ref
     const resolved = side.resolve(ref, inShared)
-    if (!isObject(resolved)) break // unresolved: compilePlan reports it; compare the node as written
+    if (!isPlainObject(resolved)) break // unresolved: compilePlan reports it; compare the node as written
     if (hops === 0) target = resolved
     const {$ref: _, ...siblings} = node
     inShared = inShared || ref.includes('definitions.json#')
@@ -121,7 +118,7 @@ function deref(side: Side): Side & {target: object} {
 /** A value with every $ref in it replaced by its target, to compare keywords cdp does not classify. */
 function expand(value: unknown, side: Side, within: ReadonlySet<object> = new Set()): unknown {
   if (Array.isArray(value)) return value.map((item) => expand(item, side, within))
-  if (!isObject(value)) return value
+  if (!isPlainObject(value)) return value
   // A recursive definition reached again: its expansion so far already says what it is.
   if (within.has(value)) return {$recursive: true}
   const inner = new Set(within).add(value)
@@ -132,7 +129,7 @@ function expand(value: unknown, side: Side, within: ReadonlySet<object> = new Se
 }
 
 function child(side: Side, node: unknown): Side {
-  return {node: isObject(node) ? node : {}, resolve: side.resolve, inShared: side.inShared}
+  return {node: isPlainObject(node) ? node : {}, resolve: side.resolve, inShared: side.inShared}
 }
 
 /** The JSON types a schema allows; undefined when it names none (any value). */
@@ -217,8 +214,8 @@ function requiredOf(node: JsonSchema): Set<string> {
 }
 
 function compareProperties(before: Side, after: Side, path: string, context: Context, depth: number): void {
-  const old = isObject(before.node.properties) ? before.node.properties : {}
-  const now = isObject(after.node.properties) ? after.node.properties : {}
+  const old = isPlainObject(before.node.properties) ? before.node.properties : {}
+  const now = isPlainObject(after.node.properties) ? after.node.properties : {}
   const oldRequired = requiredOf(before.node)
   const nowRequired = requiredOf(after.node)
   const names = [...new Set([...Object.keys(old), ...Object.keys(now), ...oldRequired, ...nowRequired])]
@@ -257,7 +254,7 @@ function compareAdditional(before: Side, after: Side, path: string, context: Con
     context.push({kind: 'additional_properties_closed', path, before: old ?? null, after: false, message: `${path} in ${context.label} no longer accepts properties it does not list (additionalProperties: false).`})
   } else if (old === false && now !== false) {
     context.push({kind: 'additional_properties_opened', path, before: false, after: now ?? null, message: `${path} in ${context.label} now accepts properties it does not list.`})
-  } else if (isObject(old) || isObject(now)) {
+  } else if (isPlainObject(old) || isPlainObject(now)) {
     // Absent or true is the schema {}: any value. A schema for unlisted properties compares like a property.
     compareSchemas(child(before, old), child(after, now), `${path}.*`, context, depth + 1)
   }

@@ -1,5 +1,6 @@
 import {followsCasing, type Casing} from './conventions.js'
 import type {EventRule, JsonSchema, PlanProblem, TrackingPlan} from './types.js'
+import {isPlainObject} from '../spec/normalize.js'
 
 export interface Conventions {
   eventName?: Casing
@@ -17,17 +18,13 @@ const bounds: [string, string][] = [
   ['minProperties', 'maxProperties'],
 ]
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
 /** Calls visit on every subschema with its JSON pointer; `propertyName` is set for property schemas. */
 function walk(schema: unknown, pointer: string, visit: (schema: JsonSchema, pointer: string, propertyName?: string) => void, propertyName?: string): void {
-  if (!isObject(schema)) return
+  if (!isPlainObject(schema)) return
   visit(schema, pointer, propertyName)
   for (const key of ['properties', 'patternProperties', 'definitions', '$defs'] as const) {
     const children = schema[key]
-    if (isObject(children)) for (const [name, child] of Object.entries(children)) walk(child, `${pointer}/${key}/${name}`, visit, key === 'properties' ? name : undefined)
+    if (isPlainObject(children)) for (const [name, child] of Object.entries(children)) walk(child, `${pointer}/${key}/${name}`, visit, key === 'properties' ? name : undefined)
   }
   for (const key of ['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'] as const) {
     const child = schema[key]
@@ -50,7 +47,7 @@ function lintSchema(schema: JsonSchema, file: string, pointer: string, conventio
     if (typeof node.format === 'string' && !knownFormats.has(node.format)) {
       problems.push({severity: 'error', file, pointer: `${at}/format`, message: `unknown format "${node.format}": use one of ${[...knownFormats].slice(0, 8).join(', ')}, …`})
     }
-    if (Array.isArray(node.required) && isObject(node.properties) && node.additionalProperties === false) {
+    if (Array.isArray(node.required) && isPlainObject(node.properties) && node.additionalProperties === false) {
       for (const name of node.required) {
         if (typeof name === 'string' && !(name in node.properties)) {
           problems.push({severity: 'error', file, pointer: `${at}/required`, message: `"${name}" is required but not among the properties, and no other property is allowed`})

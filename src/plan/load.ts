@@ -1,10 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type PlanProblem, type TrackingPlan, type TraitsRule} from './types.js'
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
+import {isPlainObject} from '../spec/normalize.js'
 
 /** A plan's files: path relative to the plan folder ("events/order-completed.json") → text. */
 export type PlanFiles = ReadonlyMap<string, string>
@@ -21,7 +18,7 @@ function readJson(files: PlanFiles, file: string, problems: PlanProblem[]): unkn
 function optionalSchema(document: Record<string, unknown>, field: string, file: string, problems: PlanProblem[]): JsonSchema | undefined {
   const value = document[field]
   if (value === undefined) return undefined
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     problems.push({severity: 'error', file, pointer: `/${field}`, message: `"${field}" must be a JSON Schema object`})
     return undefined
   }
@@ -31,7 +28,7 @@ function optionalSchema(document: Record<string, unknown>, field: string, file: 
 function readEvent(files: PlanFiles, file: string, problems: PlanProblem[]): EventRule | undefined {
   const document = readJson(files, file, problems)
   if (document === undefined) return undefined
-  if (!isObject(document)) {
+  if (!isPlainObject(document)) {
     problems.push({severity: 'error', file, message: 'an event file must hold a JSON object with "name" and "properties"'})
     return undefined
   }
@@ -64,7 +61,7 @@ function readTraits(files: PlanFiles, file: string, problems: PlanProblem[]): Tr
   if (!files.has(file)) return undefined
   const document = readJson(files, file, problems)
   if (document === undefined) return undefined
-  if (!isObject(document)) {
+  if (!isPlainObject(document)) {
     problems.push({severity: 'error', file, message: 'must hold a JSON object with "traits"'})
     return undefined
   }
@@ -86,7 +83,7 @@ function readMessageRule(files: PlanFiles, file: string, problems: PlanProblem[]
   if (!files.has(file)) return undefined
   const document = readJson(files, file, problems)
   if (document === undefined) return undefined
-  if (!isObject(document)) {
+  if (!isPlainObject(document)) {
     problems.push({severity: 'error', file, message: 'must hold a JSON object with "properties", "context" or "traits"'})
     return undefined
   }
@@ -186,7 +183,7 @@ export function loadPlanFrom(files: PlanFiles, dir: string): {plan: TrackingPlan
   }
   if (files.has('definitions.json')) {
     const document = readJson(files, 'definitions.json', problems)
-    if (isObject(document)) plan.definitions = {file: 'definitions.json', document}
+    if (isPlainObject(document)) plan.definitions = {file: 'definitions.json', document}
     else if (document !== undefined) problems.push({severity: 'error', file: 'definitions.json', message: 'must hold a JSON object'})
   }
   return {plan, problems}

@@ -1,5 +1,6 @@
 import {UserError} from '../errors.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRuleKind, type TrackingPlan} from './types.js'
+import {isPlainObject} from '../spec/normalize.js'
 
 /** A rule as Segment's Public API returns it (GET /tracking-plans/{id}/rules). */
 export interface SegmentRule {
@@ -18,10 +19,6 @@ export interface PlanFile {
 const ruleTypes = new Set(['TRACK', 'IDENTIFY', 'GROUP', 'PAGE', 'SCREEN', 'COMMON'])
 const draft07 = 'http://json-schema.org/draft-07/schema#'
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
 /** "Order Completed" → "order-completed" */
 export function eventSlug(name: string): string {
   const slug = name
@@ -36,8 +33,8 @@ export function eventSlug(name: string): string {
 
 /** The parts of a rule's message schema: properties.properties, .context, .traits. */
 function parts(jsonSchema: JsonSchema): {properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema} {
-  const properties = isObject(jsonSchema.properties) ? jsonSchema.properties : {}
-  const pick = (key: string) => (isObject(properties[key]) ? (properties[key] as JsonSchema) : undefined)
+  const properties = isPlainObject(jsonSchema.properties) ? jsonSchema.properties : {}
+  const pick = (key: string) => (isPlainObject(properties[key]) ? (properties[key] as JsonSchema) : undefined)
   return {properties: pick('properties'), context: pick('context'), traits: pick('traits')}
 }
 
@@ -46,14 +43,14 @@ function describe(jsonSchema: JsonSchema): {description?: string} {
 }
 
 function definitionsOf(jsonSchema: JsonSchema): {definitions?: JsonSchema} {
-  return isObject(jsonSchema.definitions) ? {definitions: jsonSchema.definitions} : {}
+  return isPlainObject(jsonSchema.definitions) ? {definitions: jsonSchema.definitions} : {}
 }
 
 /** Typewriter's identify_traits may be the traits schema itself or a whole message schema. */
 function asMessageSchema(schema: JsonSchema): JsonSchema {
-  const properties = isObject(schema.properties) ? schema.properties : {}
+  const properties = isPlainObject(schema.properties) ? schema.properties : {}
   const keys = Object.keys(properties)
-  const wrapsTraits = keys.length > 0 && keys.every((key) => ['context', 'traits', 'properties'].includes(key)) && isObject(properties.traits)
+  const wrapsTraits = keys.length > 0 && keys.every((key) => ['context', 'traits', 'properties'].includes(key)) && isPlainObject(properties.traits)
   return wrapsTraits ? schema : {type: 'object', properties: {traits: schema}, ...describe(schema)}
 }
 
@@ -66,16 +63,16 @@ export function readSegmentRules(document: unknown, file: string): SegmentRule[]
   const bad = (message: string) => new UserError(`${file}: ${message}`, {hint: 'Export the plan with Segment\'s Public API (GET /tracking-plans/{id}/rules) or use Typewriter\'s plan.json.', code: 'invalid_import'})
   let list: unknown
   if (Array.isArray(document)) list = document
-  else if (isObject(document) && isObject(document.data) && Array.isArray(document.data.rules)) list = document.data.rules
-  else if (isObject(document) && Array.isArray(document.rules)) list = document.rules
-  else if (isObject(document) && isObject(document.rules)) return readTypewriterRules(document.rules, bad)
+  else if (isPlainObject(document) && isPlainObject(document.data) && Array.isArray(document.data.rules)) list = document.data.rules
+  else if (isPlainObject(document) && Array.isArray(document.rules)) list = document.rules
+  else if (isPlainObject(document) && isPlainObject(document.rules)) return readTypewriterRules(document.rules, bad)
   else throw bad('not a tracking plan: expected {"data": {"rules": [...]}}, a list of rules, or a plan.json with "rules"')
 
   return (list as unknown[]).map((rule, index) => {
-    if (!isObject(rule)) throw bad(`rule ${index} is not an object`)
+    if (!isPlainObject(rule)) throw bad(`rule ${index} is not an object`)
     const type = String(rule.type ?? '').toUpperCase()
     if (!ruleTypes.has(type)) throw bad(`rule ${index} has type ${JSON.stringify(rule.type)}; expected one of ${[...ruleTypes].join(', ')}`)
-    if (!isObject(rule.jsonSchema)) throw bad(`rule ${index} (${type} ${rule.key ?? ''}) has no jsonSchema object`)
+    if (!isPlainObject(rule.jsonSchema)) throw bad(`rule ${index} (${type} ${rule.key ?? ''}) has no jsonSchema object`)
     if (type === 'TRACK' && (typeof rule.key !== 'string' || rule.key === '')) throw bad(`rule ${index} is a TRACK rule without a key (the event name)`)
     const version = typeof rule.version === 'number' && Number.isInteger(rule.version) && rule.version >= 1 ? rule.version : 1
     return {type: type as SegmentRule['type'], key: typeof rule.key === 'string' ? rule.key : undefined, jsonSchema: rule.jsonSchema, version}
@@ -87,15 +84,15 @@ function readTypewriterRules(rules: Record<string, unknown>, bad: (message: stri
   const events = rules.events ?? []
   if (!Array.isArray(events)) throw bad('rules.events must be a list')
   events.forEach((event, index) => {
-    if (!isObject(event) || typeof event.name !== 'string') throw bad(`rules.events[${index}] has no name`)
-    const jsonSchema: JsonSchema = isObject(event.rules) ? {...event.rules} : {type: 'object'}
+    if (!isPlainObject(event) || typeof event.name !== 'string') throw bad(`rules.events[${index}] has no name`)
+    const jsonSchema: JsonSchema = isPlainObject(event.rules) ? {...event.rules} : {type: 'object'}
     if (typeof event.description === 'string' && jsonSchema.description === undefined) jsonSchema.description = event.description
     const version = typeof event.version === 'number' && event.version >= 1 ? event.version : 1
     out.push({type: 'TRACK', key: event.name, jsonSchema, version})
   })
-  if (isObject(rules.identify_traits) && Object.keys(rules.identify_traits).length > 0) out.push({type: 'IDENTIFY', jsonSchema: asMessageSchema(rules.identify_traits), version: 1})
-  if (isObject(rules.group_traits) && Object.keys(rules.group_traits).length > 0) out.push({type: 'GROUP', jsonSchema: asMessageSchema(rules.group_traits), version: 1})
-  if (isObject(rules.global) && Object.keys(rules.global).length > 0) out.push({type: 'COMMON', jsonSchema: rules.global, version: 1})
+  if (isPlainObject(rules.identify_traits) && Object.keys(rules.identify_traits).length > 0) out.push({type: 'IDENTIFY', jsonSchema: asMessageSchema(rules.identify_traits), version: 1})
+  if (isPlainObject(rules.group_traits) && Object.keys(rules.group_traits).length > 0) out.push({type: 'GROUP', jsonSchema: asMessageSchema(rules.group_traits), version: 1})
+  if (isPlainObject(rules.global) && Object.keys(rules.global).length > 0) out.push({type: 'COMMON', jsonSchema: rules.global, version: 1})
   return out
 }
 
@@ -171,11 +168,11 @@ const localRef = /^#\/definitions\/([^/]+)$/
  * own definitions, which carry a copy of each definition used (and those they use).
  */
 export function selfContained(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}, shared: JsonSchema | undefined) {
-  const sharedDefinitions = shared && isObject(shared.definitions) ? (shared.definitions as Record<string, JsonSchema>) : {}
+  const sharedDefinitions = shared && isPlainObject(shared.definitions) ? (shared.definitions as Record<string, JsonSchema>) : {}
   const needed = new Set<string>()
   const rewrite = (value: unknown, inShared: boolean): unknown => {
     if (Array.isArray(value)) return value.map((item) => rewrite(item, inShared))
-    if (!isObject(value)) return value
+    if (!isPlainObject(value)) return value
     const out: Record<string, unknown> = {}
     for (const [key, child] of Object.entries(value)) {
       if (key === '$ref' && typeof child === 'string') {
