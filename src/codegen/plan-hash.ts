@@ -1,17 +1,9 @@
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, statSync} from 'node:fs'
-import path from 'node:path'
+import type {PlanFiles} from '../plan/load.js'
 
-/** sha256 over the plan folder's JSON files, by relative path: it changes when any rule does. */
-export function planHash(dir: string): string {
+/** sha256 over a plan's files, by relative path: it changes when any rule does. */
+export function planHash(files: PlanFiles): string {
   const hash = createHash('sha256')
-  const walk = (relative: string) => {
-    for (const entry of readdirSync(path.join(dir, relative)).sort()) {
-      const child = relative ? `${relative}/${entry}` : entry
-      if (statSync(path.join(dir, child)).isDirectory()) walk(child)
-      else if (entry.endsWith('.json')) hash.update(`${child}\0${readFileSync(path.join(dir, child), 'utf8')}\0`)
-    }
-  }
-  walk('')
+  for (const file of [...files.keys()].sort()) hash.update(`${file}\0${files.get(file)}\0`)
   return `sha256:${hash.digest('hex').slice(0, 16)}`
 }

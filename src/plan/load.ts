@@ -140,6 +140,13 @@ function compareTreeOrder(a: string, b: string): number {
  * screen.json, common.json and definitions.json. Never throws for a bad file: every problem is returned with its file.
  */
 export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
+  const {files, unreadable} = readPlanFiles(dir)
+  const {plan, problems} = loadPlanFrom(files, dir)
+  return {plan, problems: [...unreadable, ...problems]}
+}
+
+/** The plan files of a folder, by relative path, as text; those that cannot be read, as problems. */
+export function readPlanFiles(dir: string): {files: Map<string, string>; unreadable: PlanProblem[]} {
   const files = new Map<string, string>()
   const unreadable: PlanProblem[] = []
   if (existsSync(dir)) {
@@ -151,8 +158,7 @@ export function loadPlan(dir: string): {plan: TrackingPlan; problems: PlanProble
       }
     }
   }
-  const {plan, problems} = loadPlanFrom(files, dir)
-  return {plan, problems: [...unreadable, ...problems]}
+  return {files, unreadable}
 }
 
 /**

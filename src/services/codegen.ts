@@ -5,7 +5,7 @@ import {planHash} from '../codegen/plan-hash.js'
 import {ExitCode, UserError} from '../errors.js'
 import {compilePlan} from '../plan/compile.js'
 import {lintPlan} from '../plan/lint.js'
-import {loadPlan} from '../plan/load.js'
+import {loadPlanFrom, readPlanFiles} from '../plan/load.js'
 import {cdpVersion} from '../version.js'
 import {planFolders} from './plan-validate.js'
 
@@ -32,8 +32,10 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   const folders = planFolders(options.dir)
   if (folders.length > 1) throw new UserError(`This workspace has ${folders.length} plan folders; codegen needs one.`, {hint: 'Run it in a workspace with one plan folder.'})
   const folder = folders[0]
-  const {plan, problems} = loadPlan(folder)
-  const errors = [...problems, ...compilePlan(plan).problems, ...lintPlan(plan)].filter((p) => p.severity === 'error')
+  // Read once: the same files are loaded and hashed.
+  const {files, unreadable} = readPlanFiles(folder)
+  const {plan, problems} = loadPlanFrom(files, folder)
+  const errors = [...unreadable, ...problems, ...compilePlan(plan).problems, ...lintPlan(plan)].filter((p) => p.severity === 'error')
   if (errors.length > 0) {
     throw new UserError(`The plan in ${folder} does not validate (${errors.length} error${errors.length === 1 ? '' : 's'}), first: ${path.join(folder, errors[0].file)}: ${errors[0].message}`, {
       hint: 'Run `cdp plan validate` and fix the plan first.',
@@ -43,7 +45,7 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   if (plan.events.size === 0 && !plan.identify && !plan.group) {
     throw new UserError(`The plan in ${folder} is empty: there is nothing to generate.`, {hint: 'Add event files to plan/events/, or run `cdp plan infer`.', code: 'empty_plan'})
   }
-  const generated = await generateClient(plan, {target: options.target, validate: options.validate, version: cdpVersion, planHash: planHash(folder)})
+  const generated = await generateClient(plan, {target: options.target, validate: options.validate, version: cdpVersion, planHash: planHash(files)})
   const out = path.resolve(options.dir, options.out)
   const result: CodegenResult = {out, plan: folder, files: [], upToDate: true}
   for (const file of generated) {
