@@ -1,11 +1,13 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
+import {destinationSchemas, destinationTypes} from './destinations.js'
 import {configSchema, type WorkspaceConfig} from './schema.js'
 import {configFileName, workspacePaths} from './workspace.js'
 
 const ajv = new Ajv({allErrors: true, strict: true})
 const validateConfig = ajv.compile<WorkspaceConfig>(configSchema)
+const validateDestination = new Map(Object.entries(destinationSchemas).map(([type, schema]) => [type, ajv.compile(schema)]))
 
 export interface LoadedConfig {
   config: WorkspaceConfig
@@ -13,8 +15,8 @@ export interface LoadedConfig {
   file?: string
 }
 
-function describeAjvError(error: ErrorObject): string {
-  const where = error.instancePath || '(top level)'
+function describeAjvError(error: ErrorObject, prefix = ''): string {
+  const where = prefix + error.instancePath || '(top level)'
   switch (error.keyword) {
     case 'additionalProperties':
       return `${where}: unknown field "${(error.params as {additionalProperty: string}).additionalProperty}"`
@@ -48,6 +50,16 @@ export function configProblems(value: unknown): string[] {
     const earlier = destinationNames.get(destination.name)
     if (earlier === undefined) destinationNames.set(destination.name, index)
     else problems.push(`/destinations/${index}/name: the same name as /destinations/${earlier}`)
+    const validate = validateDestination.get(destination.type)
+    const valid = validate ? validate(destination as unknown) : false
+    if (!validate) {
+      problems.push(`/destinations/${index}/type: destination "${destination.name}" has unknown type "${destination.type}"; use one of ${destinationTypes.join(', ')}`)
+    } else if (!valid) {
+      for (const error of validate.errors ?? []) problems.push(`${describeAjvError(error, `/destinations/${index}`)} (destination "${destination.name}")`)
+    }
+    for (const source of destination.sources ?? []) {
+      if (!config.sources.some((s) => s.name === source)) problems.push(`/destinations/${index}/sources: destination "${destination.name}" names source "${source}", which cdp.json does not define`)
+    }
   })
   return problems
 }

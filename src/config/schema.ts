@@ -65,6 +65,7 @@ export const configSchema = {
     destinations: {
       description: 'Where events go.',
       type: 'array',
+      // Each type's own settings are checked against its schema in destinations.ts.
       items: {
         type: 'object',
         required: ['name', 'type'],
@@ -95,9 +96,24 @@ export interface SourceConfig {
   protocols?: ProtocolsSettings
 }
 
+export interface RetrySettings {
+  maxAttempts?: number
+  initialDelayMs?: number
+  maxDelayMs?: number
+}
+
+/** A destination: the settings every type takes; its type's own settings sit beside them. */
 export interface DestinationConfig {
   name: string
   type: string
+  enabled?: boolean
+  events?: string[]
+  types?: string[]
+  sources?: string[]
+  batchSize?: number
+  concurrency?: number
+  timeoutMs?: number
+  retry?: RetrySettings
   [setting: string]: unknown
 }
 

@@ -1,0 +1,82 @@
+/**
+ * The settings of each destination type, as JSON Schema: cdp.json's destinations are checked
+ * against these on load, so a bad one is reported with its path before anything starts.
+ */
+
+const stringList = {type: 'array', items: {type: 'string', minLength: 1}, uniqueItems: true} as const
+
+/** Settings every destination takes, beside its type's own. */
+const commonProperties = {
+  name: {description: 'A short name, shown in cdp deliveries.', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64},
+  type: {description: 'webhook, file, segment or postgres.', type: 'string'},
+  enabled: {description: 'false keeps the destination configured but sends nothing.', type: 'boolean'},
+  events: {description: 'Only these track event names (and page/screen names).', ...stringList},
+  types: {description: 'Only these message types.', type: 'array', uniqueItems: true, items: {enum: ['track', 'identify', 'page', 'screen', 'group', 'alias']}},
+  sources: {description: 'Only events from these sources.', ...stringList},
+  batchSize: {description: 'Events sent in one request at most.', type: 'integer', minimum: 1, maximum: 2500},
+  concurrency: {description: 'Sends in flight at once; one user\'s events always go in order.', type: 'integer', minimum: 1, maximum: 64},
+  timeoutMs: {description: 'How long one send may take before it counts as failed and is retried.', type: 'integer', minimum: 1, maximum: 600000},
+  retry: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      maxAttempts: {description: 'Attempts before an event is dead-lettered.', type: 'integer', minimum: 1, maximum: 100},
+      initialDelayMs: {description: 'The wait before the first retry; it doubles after each failure.', type: 'integer', minimum: 0},
+      maxDelayMs: {description: 'The longest wait between attempts.', type: 'integer', minimum: 0},
+    },
+  },
+} as const
+
+function destinationSchema(properties: Record<string, unknown>, required: readonly string[]): Record<string, unknown> {
+  return {type: 'object', additionalProperties: false, required: ['name', 'type', ...required], properties: {...commonProperties, ...properties}}
+}
+
+const httpUrl = {type: 'string', pattern: '^https?://[^\\s/?#]+[^\\s]*$'} as const
+
+export const destinationSchemas = {
+  webhook: destinationSchema(
+    {
+      url: {description: 'Where each request is POSTed.', ...httpUrl},
+      headers: {description: 'Extra request headers.', type: 'object', additionalProperties: {type: 'string'}},
+      secret: {description: 'Signs each body with HMAC-SHA256 in the signature header.', type: 'string', minLength: 1},
+      signatureHeader: {description: 'The header carrying the signature (default X-Signature).', type: 'string', pattern: '^[A-Za-z0-9-]+$'},
+    },
+    ['url'],
+  ),
+  file: destinationSchema(
+    {
+      path: {description: 'The NDJSON file to append to, relative to cdp.json.', type: 'string', minLength: 1},
+      maxBytes: {description: 'Rotate the file when it would grow past this size.', type: 'integer', minimum: 1024},
+      maxFiles: {description: 'Rotated files kept (path.1 is the newest).', type: 'integer', minimum: 1, maximum: 1000},
+    },
+    ['path'],
+  ),
+  segment: destinationSchema(
+    {
+      writeKey: {description: 'The write key of the receiving source.', type: 'string', minLength: 1},
+      url: {description: 'The Tracking API (default https://api.segment.io); /v1/batch is added.', ...httpUrl},
+    },
+    ['writeKey'],
+  ),
+  postgres: destinationSchema(
+    {
+      connectionString: {description: 'postgres://user:password@host:port/database', type: 'string', pattern: '^postgres(ql)?://'},
+      schema: {description: 'The schema to load into (default: one per source, named after it, as Segment does).', type: 'string', pattern: '^[a-z_][a-z0-9_]*$', maxLength: 63},
+    },
+    ['connectionString'],
+  ),
+} as const
+
+export type DestinationType = keyof typeof destinationSchemas
+export const destinationTypes = Object.keys(destinationSchemas) as DestinationType[]
+
+/** Defaults per type: batch size and sends in flight suited to a laptop. */
+export const destinationDefaults: Record<DestinationType, {batchSize: number; concurrency: number}> = {
+  webhook: {batchSize: 1, concurrency: 4},
+  file: {batchSize: 500, concurrency: 1},
+  segment: {batchSize: 100, concurrency: 2},
+  postgres: {batchSize: 500, concurrency: 1},
+}
+
+export const retryDefaults = {maxAttempts: 10, initialDelayMs: 1000, maxDelayMs: 5 * 60 * 1000}
+export const defaultTimeoutMs = 10_000

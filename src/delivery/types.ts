@@ -1,0 +1,59 @@
+import type {DestinationConfig} from '../config/schema.js'
+import type {Logger} from '../log.js'
+import type {SegmentMessage} from '../spec/types.js'
+
+/** One stored event on its way to a destination. */
+export interface OutgoingEvent {
+  /** The store's sequence number: the order events were received in. */
+  seq: number
+  messageId: string
+  source: string
+  /** userId, else anonymousId, else messageId: a destination gets one user's events in order. */
+  userKey: string
+  /** The normalised message as stored, as JSON text (what most adapters send as is). */
+  json: string
+  /** The same message parsed; parsed once, on first use. */
+  readonly message: SegmentMessage
+}
+
+/**
+ * Sends events to one destination. send() resolves when the destination has accepted the whole
+ * batch and rejects with a DeliveryError otherwise; it must not keep the events after it settles.
+ */
+export interface DestinationAdapter {
+  /** Checks the destination can be reached (a database connection, say); rejects with a clear error when not. */
+  open?(): Promise<void>
+  send(batch: readonly OutgoingEvent[], signal: AbortSignal): Promise<void>
+  close(): Promise<void>
+}
+
+export interface AdapterContext {
+  /** The workspace folder: relative paths in settings are relative to it. */
+  dir: string
+  log: Logger
+}
+
+export type AdapterFactory = (config: DestinationConfig, context: AdapterContext) => DestinationAdapter
+
+/**
+ * Why a send failed, and whether trying again may help. Adapters throw it; the delivery worker
+ * records it and schedules the retry or dead-letters the events.
+ */
+export class DeliveryError extends Error {
+  /** HTTP status, when the destination answered. */
+  readonly status?: number
+  /** The start of the answer's body, for the delivery record. */
+  readonly body?: string
+  readonly retryable: boolean
+  /** The destination asked to wait this long (Retry-After). */
+  readonly retryAfterMs?: number
+
+  constructor(message: string, options: {retryable: boolean; status?: number; body?: string; retryAfterMs?: number}) {
+    super(message)
+    this.name = 'DeliveryError'
+    this.retryable = options.retryable
+    this.status = options.status
+    this.body = options.body
+    this.retryAfterMs = options.retryAfterMs
+  }
+}
