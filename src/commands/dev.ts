@@ -19,7 +19,8 @@ function waitForStopSignal(): Promise<NodeJS.Signals> {
 
 export default class Dev extends BaseCommand {
   static override summary = 'Start the local ingest daemon: Segment\'s HTTP Tracking API on SQLite.'
-  static override description = `Serves Segment's Tracking API (/v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias, /v1/batch, /v1/import and analytics.js's one-letter paths), stores every accepted event in .cdp/cdp.sqlite before answering 200, and serves GET /api/events, DELETE /api/events and GET /health.
+  static override description = `Serves Segment's Tracking API (/v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias, /v1/batch, /v1/import and analytics.js's one-letter paths), stores every accepted event in .cdp/cdp.sqlite before answering 200, delivers them to the destinations in cdp.json (retrying failures, in order per user), and serves GET /api/events, DELETE /api/events, GET /api/deliveries and GET /health.
+Edits to cdp.json and the tracking plan apply while it runs.
 With no cdp.json it runs on defaults: one source named "default" whose write key is kept in the store.
 Ctrl-C (or SIGTERM) stops accepting, finishes in-flight requests, closes the store and exits 0.`
   static override examples = [
@@ -30,7 +31,7 @@ Ctrl-C (or SIGTERM) stops accepting, finishes in-flight requests, closes the sto
   static override flags = {
     ...dirFlag,
     ...serverFlags,
-    json: Flags.boolean({description: 'Print one JSON line when ready ({"url", "port", "sources"}) instead of the banner.', default: false}),
+    json: Flags.boolean({description: 'Print one JSON line when ready ({"url", "port", "sources", "destinations"}) instead of the banner.', default: false}),
   }
 
   async run(): Promise<void> {
@@ -39,7 +40,7 @@ Ctrl-C (or SIGTERM) stops accepting, finishes in-flight requests, closes the sto
     const daemon = await startDev({dir: flags.dir, port: flags.port, host: flags.host, log})
     const stopSignal = waitForStopSignal()
     if (flags.json) {
-      process.stdout.write(JSON.stringify({event: 'ready', url: daemon.url, port: daemon.port, host: daemon.host, database: daemon.database, configFile: daemon.configFile ?? null, sources: daemon.sources}) + '\n')
+      process.stdout.write(JSON.stringify({event: 'ready', url: daemon.url, port: daemon.port, host: daemon.host, database: daemon.database, configFile: daemon.configFile ?? null, sources: daemon.sources, destinations: daemon.destinations}) + '\n')
     } else {
       this.log(renderDevBanner(daemon))
     }

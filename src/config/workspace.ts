@@ -8,6 +8,8 @@ export interface WorkspacePaths {
   planDir: string
   stateDir: string
   database: string
+  /** Written by a running `cdp dev`: its URL and process id, for `cdp tail` and `cdp deliveries retry`. */
+  daemonFile: string
 }
 
 export const configFileName = 'cdp.json'
@@ -20,6 +22,7 @@ export function workspacePaths(dir: string): WorkspacePaths {
     planDir: path.join(root, 'plan'),
     stateDir: path.join(root, '.cdp'),
     database: path.join(root, '.cdp', 'cdp.sqlite'),
+    daemonFile: path.join(root, '.cdp', 'daemon.json'),
   }
 }
 

@@ -3,8 +3,12 @@ import type {AddressInfo} from 'node:net'
 import {errorMessage, UserError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {Pipeline} from '../pipeline/pipeline.js'
-import {parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
-import type {EventStore} from '../store/types.js'
+import type {DestinationConfig} from '../config/schema.js'
+import {deliveryReport} from '../delivery/report.js'
+import {isPlainObject} from '../spec/normalize.js'
+import {parseDeliveriesQuery, parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
+import type {DeliveryStore, EventStore} from '../store/types.js'
+import {decodeBody, parseJson, readRawBody} from './body.js'
 import type {SourceRegistry} from './auth.js'
 import {HttpError} from './http-error.js'
 import {applyCors, sendError, sendJson, sendPreflight, sendSuccess} from './respond.js'
@@ -19,6 +23,13 @@ export interface ServerDeps {
   version: string
   /** How long a request body may take to arrive (default 30 s). */
   bodyTimeoutMs?: number
+  deliveries?: {
+    store: DeliveryStore
+    /** The destinations in force (cdp.json may change while the daemon runs). */
+    destinations: () => readonly DestinationConfig[]
+    /** Dead-lettered events were queued again: the workers look now. */
+    retried: () => void
+  }
 }
 
 export interface RunningServer {
@@ -90,8 +101,38 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
     sendJson(res, 200, deps.store.queryViolations(filter))
     return
   }
+  if (path === '/api/deliveries' && method === 'GET') {
+    const deliveries = requireDeliveries(deps)
+    const deliveryQuery = parseDeliveriesQuery(query(target, queryAt, ['destination', 'status', 'limit']))
+    sendJson(res, 200, deliveryReport(deliveries.store, deliveries.destinations(), deliveryQuery))
+    return
+  }
+  if (path === '/api/deliveries/retry' && method === 'POST') {
+    const deliveries = requireDeliveries(deps)
+    const bodyLimits = {maxBytes: 64 * 1024, limitName: '64 KB', timeoutMs: bodyTimeoutMs}
+    const text = decodeBody(req, await readRawBody(req, bodyLimits), bodyLimits)
+    const body = text.trim() === '' ? {} : parseJson(text)
+    if (!isPlainObject(body)) throw new HttpError(400, 'invalid_body', 'send a JSON object: {"destination"?: name, "ids"?: [record ids]}')
+    const {destination, ids} = body as {destination?: unknown; ids?: unknown}
+    if (destination !== undefined && typeof destination !== 'string') throw new HttpError(400, 'invalid_body', '"destination" must be a destination name', {field: 'destination'})
+    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => Number.isInteger(id)))) {
+      throw new HttpError(400, 'invalid_body', '"ids" must be a list of delivery record ids', {field: 'ids'})
+    }
+    if (destination !== undefined && !deliveries.destinations().some((d) => d.name === destination)) {
+      throw new HttpError(404, 'unknown_destination', `no destination named "${destination}"`, {field: 'destination'})
+    }
+    const retried = deliveries.store.retryDead({destination, ids: ids as number[] | undefined})
+    deliveries.retried()
+    sendJson(res, 200, {retried})
+    return
+  }
   drain(req)
   throw new HttpError(404, 'not_found', `no such endpoint: ${method} ${path}`)
+}
+
+function requireDeliveries(deps: ServerDeps): NonNullable<ServerDeps['deliveries']> {
+  if (!deps.deliveries) throw new HttpError(404, 'not_found', 'this server does not deliver to destinations')
+  return deps.deliveries
 }
 
 export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {

@@ -1,4 +1,7 @@
+import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
+import {watchConfig} from '../config/watch.js'
+import {DeliveryManager} from '../delivery/manager.js'
 import type {SourceConfig} from '../config/schema.js'
 import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
 import path from 'node:path'
@@ -20,6 +23,8 @@ export interface DevOptions {
   log: Logger
   /** How long a request body may take to arrive. */
   bodyTimeoutMs?: number
+  /** How often delivery workers look for retries asked for from outside (tests shorten it). */
+  deliveryPollMs?: number
 }
 
 export interface DevDaemon {
@@ -27,6 +32,8 @@ export interface DevDaemon {
   port: number
   host: string
   sources: SourceConfig[]
+  /** The destinations delivering at start. */
+  destinations: string[]
   /** cdp.json, or undefined when the daemon runs on its defaults. */
   configFile?: string
   database: string
@@ -54,47 +61,79 @@ function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig
   return new Map(sources.map((source) => [source.name, source.plan ? path.resolve(paths.dir, source.plan) : paths.planDir]))
 }
 
-/** Starts the daemon's parts (store, pipeline, server) and tears them down in reverse order. */
+/**
+ * Starts the daemon's parts and tears them down in reverse order:
+ * store → group commit → plans (+ watcher) → checkpoint thread → delivery workers → pipeline →
+ * server → cdp.json watcher. Commits wake the delivery workers; a cdp.json edit updates the
+ * sources (keys, plans, policies) and restarts changed destinations.
+ */
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
   const loaded = loadConfig(paths.dir)
   // One connection writes and reads; the checkpoint thread has its own.
   const store = new SqliteStore(paths.database, {autoCheckpoint: false})
-  const writer = new GroupCommitter(store)
+  const deliveries = new DeliveryManager({store: store.deliveries, dir: paths.dir, log: options.log, pollMs: options.deliveryPollMs})
+  const writer = new GroupCommitter(store, () => deliveries.wake())
   const closers: (() => Promise<void>)[] = []
   try {
     const sources = loaded ? loaded.config.sources : defaultSources(store)
     const registry = new SourceRegistry(sources)
     const plans = new PlanRegistry()
-    plans.setSources(sourcePlanFolders(paths, sources))
-    for (const folder of plans.folders) {
-      const result = plans.reload(folder)
-      if (result.applied) options.log.info(describeReload(result))
-      else options.log.error(describeReload(result))
-    }
-    const planWatcher = watchPlans(plans, options.log)
-    await planWatcher.ready
-    closers.push(planWatcher.close)
+    let settingsBySource = new Map(sources.map((source) => [source.name, source]))
+    let planWatcher = await startPlans(plans, sourcePlanFolders(paths, sources), options.log)
+    closers.push(() => planWatcher.close())
     const checkpointer = Checkpointer.start(paths.database)
     closers.push(() => checkpointer.close())
-    const settingsBySource = new Map(sources.map((source) => [source.name, source]))
+    await deliveries.start(loaded?.config.destinations ?? [])
+    closers.push(() => deliveries.stop())
+    let destinations = loaded?.config.destinations ?? []
     const pipeline = new Pipeline(writer, plans, (source) => settingsBySource.get(source))
     const server = await startServer(
-      {sources: registry, pipeline, store, log: options.log, version: cdpVersion, bodyTimeoutMs: options.bodyTimeoutMs},
+      {
+        sources: registry,
+        pipeline,
+        store,
+        log: options.log,
+        version: cdpVersion,
+        bodyTimeoutMs: options.bodyTimeoutMs,
+        deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh()},
+      },
       {port: options.port, host: options.host},
     )
+    closers.unshift(() => writer.close())
+    closers.unshift(() => server.close())
+    const configWatcher = watchConfig(
+      paths.dir,
+      async ({config}) => {
+        registry.replace(config.sources)
+        settingsBySource = new Map(config.sources.map((source) => [source.name, source]))
+        const folders = sourcePlanFolders(paths, config.sources)
+        if (!sameFolders(plans.folders, [...new Set(folders.values())])) {
+          await planWatcher.close()
+          planWatcher = await startPlans(plans, folders, options.log)
+        } else {
+          plans.setSources(folders)
+        }
+        destinations = config.destinations ?? []
+        await deliveries.apply(destinations)
+      },
+      options.log,
+    )
+    await configWatcher.ready
+    closers.unshift(() => configWatcher.close())
+    writeDaemonInfo(paths.dir, {url: server.url, pid: process.pid, startedAt: new Date().toISOString()})
     let stopping: Promise<void> | undefined
     return {
       url: server.url,
       port: server.port,
       host: server.host,
       sources,
+      destinations: deliveries.destinations,
       configFile: loaded?.file,
       database: paths.database,
       stop() {
         stopping ??= (async () => {
-          await server.close()
-          await writer.close()
+          removeDaemonInfo(paths.dir)
           for (const close of closers) await close()
           store.close()
         })()
@@ -107,4 +146,21 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     store.close()
     throw error
   }
+}
+
+function sameFolders(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((folder) => b.includes(folder))
+}
+
+/** Loads each source's plan folder and watches them for edits. */
+async function startPlans(plans: PlanRegistry, folders: Map<string, string>, log: Logger): Promise<{close: () => Promise<void>}> {
+  plans.setSources(folders)
+  for (const folder of plans.folders) {
+    const result = plans.reload(folder)
+    if (result.applied) log.info(describeReload(result))
+    else log.error(describeReload(result))
+  }
+  const watcher = watchPlans(plans, log)
+  await watcher.ready
+  return watcher
 }

@@ -2,7 +2,7 @@ import {UserError} from '../errors.js'
 import {messageTypes} from '../spec/types.js'
 import {parseIsoTime} from '../spec/time.js'
 import {violationKinds} from '../plan/violations.js'
-import type {EventFilter, ViolationFilter} from './types.js'
+import {deliveryStatuses, type DeliveriesQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
 
 export interface EventFilterInput {
   /** "true" / "false" (or booleans): checked events that passed or broke the plan. */
@@ -83,4 +83,21 @@ export function parseEventFilter(input: EventFilterInput, now: number = Date.now
     else throw new UserError(`valid "${input.valid}" must be true or false.`, {code: 'invalid_filter'})
   }
   return filter
+}
+
+export interface DeliveriesQueryInput {
+  destination?: string
+  status?: string
+  limit?: string | number
+}
+
+export function parseDeliveriesQuery(input: DeliveriesQueryInput): DeliveriesQuery {
+  if (input.status !== undefined && input.status !== '' && !deliveryStatuses.includes(input.status as DeliveryStatus)) {
+    throw new UserError(`status "${input.status}" is not one of ${deliveryStatuses.join(', ')}.`, {code: 'invalid_filter'})
+  }
+  return {
+    destination: input.destination || undefined,
+    status: (input.status || undefined) as DeliveryStatus | undefined,
+    limit: parseLimit(input.limit),
+  }
 }

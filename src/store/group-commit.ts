@@ -24,7 +24,11 @@ export class GroupCommitter implements EventWriter {
   private closed = false
   private commitsSinceWalCheck = 0
 
-  constructor(private readonly store: Pick<EventStore, 'appendEvents' | 'checkpoint' | 'walBytes'>) {}
+  constructor(
+    private readonly store: Pick<EventStore, 'appendEvents' | 'checkpoint' | 'walBytes'>,
+    /** Called after each commit that stored new events (delivery workers wake on it). */
+    private readonly afterCommit: () => void = () => undefined,
+  ) {}
 
   submit(events: readonly NewEvent[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('the event store is closing'))
@@ -52,13 +56,16 @@ export class GroupCommitter implements EventWriter {
     }
     this.keepWalBounded()
     let offset = 0
+    let anyStored = false
     for (const submission of group) {
       const mine = stored.slice(offset, offset + submission.events.length)
       offset += submission.events.length
       let inserted = 0
       for (const isNew of mine) if (isNew) inserted++
+      if (inserted > 0) anyStored = true
       submission.resolve({inserted, duplicates: mine.length - inserted, stored: mine})
     }
+    if (anyStored) this.afterCommit()
   }
 
   /** A long reader can pin old WAL pages so PASSIVE checkpoints cannot finish; never let it grow without bound. */

@@ -76,6 +76,44 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN policy TEXT CHECK (policy IN ('blocked', 'omitted'));
     `,
   },
+  {
+    version: 4,
+    description: 'delivery to destinations: a cursor per destination and a record per event off the happy path',
+    sql: `
+      -- The outbox is the events table itself: every event with seq > cursor that matches the
+      -- destination's filter is queued for it. Storing an event therefore queues it in the same
+      -- transaction, at no extra write; the cursor moves only after the destination accepted.
+      CREATE TABLE destinations (
+        name TEXT PRIMARY KEY,
+        cursor INTEGER NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        -- Latency histogram (received → delivered), JSON: {bucket: count}.
+        latency TEXT NOT NULL DEFAULT '{}',
+        last_delivered_at TEXT
+      ) STRICT;
+
+      -- Events that left the cursor's path: retrying after a failure, waiting behind an earlier
+      -- event of the same user that is retrying ('pending'), dead-lettered, or delivered after retries.
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL,
+        event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        user_key TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'retrying', 'dead', 'delivered')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        history TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (destination, event_seq)
+      ) STRICT;
+      CREATE INDEX deliveries_status ON deliveries (destination, status, event_seq);
+      CREATE INDEX deliveries_event_seq ON deliveries (event_seq);
+    `,
+  },
 ]
 
 export const latestSchemaVersion = migrations[migrations.length - 1].version

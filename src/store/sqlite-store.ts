@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
 import type {SegmentMessage} from '../spec/types.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
+import {SqliteDeliveries} from './sqlite-deliveries.js'
 import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
 export interface SqliteStoreOptions {
@@ -24,6 +25,8 @@ export class SqliteStore implements EventStore {
   private readonly statements = new Map<string, Statement>()
   private readonly insertEvent?: Statement
   private readonly appendMany?: (events: readonly NewEvent[]) => AppendResult
+  /** Delivery bookkeeping, on the same connection so it shares transactions with events. */
+  readonly deliveries: SqliteDeliveries
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file
@@ -37,6 +40,7 @@ export class SqliteStore implements EventStore {
       this.db = new Database(file, {readonly: true, fileMustExist: true})
       this.db.pragma('busy_timeout = 5000')
       this.checkVersion()
+      this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
       return
     }
     mkdirSync(path.dirname(file), {recursive: true})
@@ -49,6 +53,7 @@ export class SqliteStore implements EventStore {
     if (options.autoCheckpoint === false) this.db.pragma('wal_autocheckpoint = 0')
     this.migrate()
     this.db.pragma('foreign_keys = ON')
+    this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -191,8 +196,14 @@ export class SqliteStore implements EventStore {
 
   resetEvents(): number {
     this.writable()
-    this.prepared('DELETE FROM violations').run()
-    return this.prepared('DELETE FROM events').run().changes
+    return this.db.transaction(() => {
+      this.prepared('DELETE FROM violations').run()
+      this.prepared('DELETE FROM deliveries').run()
+      const deleted = this.prepared('DELETE FROM events').run().changes
+      // Sequence numbers start again at 1: so do the destinations' cursors.
+      this.prepared('UPDATE destinations SET cursor = 0').run()
+      return deleted
+    })()
   }
 
   getMeta(key: string): string | undefined {

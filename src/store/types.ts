@@ -97,3 +97,133 @@ export interface EventWriter {
   submit(events: readonly NewEvent[]): Promise<AppendResult>
   close(): Promise<void>
 }
+
+/** Which events a destination takes; an absent list takes all. Blocked (quarantined) events never go. */
+export interface DestinationFilter {
+  types?: readonly string[]
+  events?: readonly string[]
+  sources?: readonly string[]
+}
+
+/** A stored event queued for a destination. */
+export interface QueuedEvent {
+  seq: number
+  messageId: string
+  source: string
+  type: string
+  event: string | null
+  userId: string | null
+  anonymousId: string | null
+  receivedAt: string
+  /** The normalised message as JSON. */
+  message: string
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'dead' | 'delivered'
+
+export interface DeliveryAttempt {
+  /** ISO time the attempt ended. */
+  at: string
+  /** The destination's HTTP status, when it answered. */
+  status?: number
+  /** Why it failed; absent for the attempt that succeeded. */
+  error?: string
+  /** How long the attempt took. */
+  ms: number
+}
+
+/** The state of one event at one destination, once it left the cursor's path. */
+export interface DeliveryRow {
+  status: DeliveryStatus
+  attempts: number
+  /** Epoch ms of the next attempt; 0 when due now. */
+  nextAttemptAt: number
+  lastStatus: number | null
+  lastError: string | null
+  history: DeliveryAttempt[]
+}
+
+/** An event waiting at a destination outside the cursor: retrying, or held behind its user's. */
+export interface OpenDelivery extends QueuedEvent, DeliveryRow {
+  id: number
+  userKey: string
+}
+
+/** What one round of sending changed, written in one transaction. */
+export interface DeliveryOutcome {
+  destination: string
+  /** The destination's new cursor, when the round took events from it. */
+  cursor?: number
+  delivered: number
+  failedAttempts: number
+  /** The latency histogram after this round, serialised. */
+  latency: string
+  /** Events taken from the cursor that did not get through: first record. */
+  inserted: (DeliveryRow & {seq: number; userKey: string})[]
+  /** Open deliveries sent again. */
+  updated: (DeliveryRow & {id: number})[]
+}
+
+export interface DestinationState {
+  name: string
+  cursor: number
+  delivered: number
+  failedAttempts: number
+  latency: string
+  lastDeliveredAt: string | null
+}
+
+export interface DeliveryCounts {
+  /** Queued, not yet attempted: after the cursor, or held behind an earlier event of the user. */
+  pending: number
+  retrying: number
+  dead: number
+}
+
+export interface DeliveryRecord extends DeliveryRow {
+  id: number
+  destination: string
+  seq: number
+  messageId: string
+  type: string
+  event: string | null
+  userKey: string
+  createdAt: string
+  updatedAt: string
+}
+
+export const deliveryStatuses: readonly DeliveryStatus[] = ['pending', 'retrying', 'dead', 'delivered']
+
+/** What `cdp deliveries` and GET /api/deliveries show. */
+export interface DeliveriesQuery {
+  destination?: string
+  status?: DeliveryStatus
+  limit: number
+}
+
+export interface DeliveryQuery {
+  destination?: string
+  status?: DeliveryStatus
+  /** Only these events, by messageId. */
+  messageId?: string
+  limit: number
+}
+
+/** Delivery bookkeeping: the cursor per destination and the records of events off its path. */
+export interface DeliveryStore {
+  /** The destination's state; a destination seen for the first time starts at the newest event. */
+  openDestination(name: string): DestinationState
+  /** Events after the cursor that match the filter, oldest first; and the cursor to move to when they are done. */
+  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number}
+  openDeliveries(destination: string, limit: number): OpenDelivery[]
+  /** Users with an open delivery at the destination: their newer events must wait. */
+  heldUsers(destination: string): Set<string>
+  /** Epoch ms of the earliest retry due, or undefined with nothing to retry. */
+  nextRetryAt(destination: string): number | undefined
+  recordOutcome(outcome: DeliveryOutcome): void
+  /** Sends dead-lettered events again; answers how many. */
+  retryDead(filter: {destination?: string; ids?: readonly number[]}): number
+  countDeliveries(destination: string, cursor: number, filter: DestinationFilter): DeliveryCounts
+  destinationState(name: string): DestinationState | undefined
+  queryDeliveries(query: DeliveryQuery): DeliveryRecord[]
+}

@@ -6,6 +6,7 @@ export interface DevBannerProps {
   sources: SourceConfig[]
   configFile?: string
   database: string
+  destinations: string[]
 }
 
 /** What `cdp dev` prints once it listens: where to send, with which key, and a curl to try. */
@@ -18,6 +19,8 @@ export function renderDevBanner(props: DevBannerProps): string {
     '',
     'Sources and their write keys:',
     ...props.sources.map((source) => `  ${chalk.cyan(source.name.padEnd(16))} ${source.writeKey}`),
+    '',
+    props.destinations.length > 0 ? `Delivering to: ${props.destinations.map((name) => chalk.cyan(name)).join(', ')}  (see ${chalk.bold('cdp deliveries')})` : 'Delivering to: no destinations (add them to cdp.json; edits apply while running)',
     '',
     'Send an event:',
     `  curl -u '${first.writeKey}:' ${props.url}/v1/track \\`,

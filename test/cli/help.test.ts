@@ -8,7 +8,7 @@ const commandsDir = fileURLToPath(new URL('../../src/commands/', import.meta.url
 /** Command ids as typed ("plan validate"), from the files under src/commands. */
 const commands = (readdirSync(commandsDir, {recursive: true}) as string[])
   .filter((file) => file.endsWith('.ts'))
-  .map((file) => file.replace(/\.ts$/, '').split(path.sep).join(' '))
+  .map((file) => file.replace(/\.ts$/, '').split(path.sep).filter((part) => part !== 'index').join(' '))
   .sort()
 const topics = [...new Set(commands.map((command) => command.split(' ')[0]))]
 

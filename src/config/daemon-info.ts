@@ -1,0 +1,41 @@
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {workspacePaths} from './workspace.js'
+
+/** What a running `cdp dev` tells other commands about itself, in .cdp/daemon.json. */
+export interface DaemonInfo {
+  url: string
+  pid: number
+  startedAt: string
+}
+
+export function writeDaemonInfo(dir: string, info: DaemonInfo): void {
+  writeFileSync(workspacePaths(dir).daemonFile, JSON.stringify(info, null, 2) + '\n')
+}
+
+/** Removes the file, only if it is still this process's (a second daemon may have replaced it). */
+export function removeDaemonInfo(dir: string, pid = process.pid): void {
+  if (readDaemonInfo(dir, {checkAlive: false})?.pid === pid) rmSync(workspacePaths(dir).daemonFile, {force: true})
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** The workspace's running daemon, or undefined when none is (a file left by a killed daemon is ignored). */
+export function readDaemonInfo(dir: string, options: {checkAlive?: boolean} = {}): DaemonInfo | undefined {
+  let info: DaemonInfo
+  try {
+    info = JSON.parse(readFileSync(workspacePaths(dir).daemonFile, 'utf8')) as DaemonInfo
+  } catch {
+    return undefined
+  }
+  if (typeof info?.url !== 'string' || typeof info.pid !== 'number') return undefined
+  if (options.checkAlive !== false && !isAlive(info.pid)) return undefined
+  return info
+}

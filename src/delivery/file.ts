@@ -1,0 +1,77 @@
+import {mkdirSync} from 'node:fs'
+import {open, rename, rm, type FileHandle} from 'node:fs/promises'
+import path from 'node:path'
+import type {AdapterFactory} from './types.js'
+
+const defaultMaxBytes = 100 * 1024 * 1024
+const defaultMaxFiles = 5
+
+/**
+ * Appends one message per line (NDJSON). When the next line would take the file past maxBytes it
+ * rotates: path → path.1 → path.2 …, keeping maxFiles rotated files. Each batch is synced to disk
+ * before it counts as delivered.
+ */
+export const createFileDestination: AdapterFactory = (config, context) => {
+  const file = path.resolve(context.dir, config.path as string)
+  const maxBytes = (config.maxBytes as number | undefined) ?? defaultMaxBytes
+  const maxFiles = (config.maxFiles as number | undefined) ?? defaultMaxFiles
+  let handle: FileHandle | undefined
+  let size = 0
+
+  async function openFile(): Promise<FileHandle> {
+    if (handle) return handle
+    mkdirSync(path.dirname(file), {recursive: true})
+    handle = await open(file, 'a')
+    size = (await handle.stat()).size
+    return handle
+  }
+
+  async function rotate(): Promise<void> {
+    await handle?.close()
+    handle = undefined
+    await rm(`${file}.${maxFiles}`, {force: true})
+    for (let n = maxFiles - 1; n >= 1; n--) {
+      await rename(`${file}.${n}`, `${file}.${n + 1}`).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error
+      })
+    }
+    await rename(file, `${file}.1`)
+  }
+
+  async function write(text: string, bytes: number): Promise<void> {
+    const target = await openFile()
+    await target.write(text)
+    size += bytes
+  }
+
+  return {
+    async open() {
+      await openFile()
+    },
+    async send(batch) {
+      let pending = ''
+      let pendingBytes = 0
+      for (const event of batch) {
+        const line = event.json + '\n'
+        const bytes = Buffer.byteLength(line)
+        if (size + pendingBytes + bytes > maxBytes && size + pendingBytes > 0) {
+          if (pendingBytes > 0) await write(pending, pendingBytes)
+          pending = ''
+          pendingBytes = 0
+          await (await openFile()).datasync()
+          await rotate()
+          await openFile()
+        }
+        pending += line
+        pendingBytes += bytes
+      }
+      if (pendingBytes > 0) await write(pending, pendingBytes)
+      await (await openFile()).datasync()
+    },
+    async close() {
+      await handle?.close()
+      handle = undefined
+    },
+  }
+}
+

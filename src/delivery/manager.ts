@@ -1,0 +1,105 @@
+import type {DestinationConfig} from '../config/schema.js'
+import {errorMessage, ExitCode, UserError} from '../errors.js'
+import type {Logger} from '../log.js'
+import type {DeliveryStore} from '../store/types.js'
+import {createAdapter} from './adapters.js'
+import {DestinationWorker, type DeliveryResult} from './worker.js'
+
+export interface DeliveryManagerOptions {
+  store: DeliveryStore
+  /** The workspace folder, for relative paths in settings. */
+  dir: string
+  log: Logger
+  onResults?: (results: DeliveryResult[]) => void
+  pollMs?: number
+}
+
+interface Running {
+  /** The settings it runs with, as JSON: a reload restarts only destinations whose settings changed. */
+  settings: string
+  worker: DestinationWorker
+}
+
+/** The delivery workers of the enabled destinations; started, replaced on reload, and stopped here. */
+export class DeliveryManager {
+  private readonly running = new Map<string, Running>()
+
+  constructor(private readonly options: DeliveryManagerOptions) {}
+
+  get destinations(): string[] {
+    return [...this.running.keys()]
+  }
+
+  /** Starts every enabled destination, or fails naming the first one that cannot start. */
+  async start(configs: readonly DestinationConfig[]): Promise<void> {
+    for (const config of configs) {
+      if (config.enabled === false) continue
+      this.running.set(config.name, {settings: JSON.stringify(config), worker: await this.startWorker(config)})
+    }
+  }
+
+  /**
+   * Applies edited destinations while the daemon runs: new ones start, removed or disabled ones
+   * stop, changed ones restart. One that cannot start is logged and, if it ran before, keeps its
+   * previous settings.
+   */
+  async apply(configs: readonly DestinationConfig[]): Promise<void> {
+    const wanted = new Map(configs.filter((config) => config.enabled !== false).map((config) => [config.name, config]))
+    for (const [name, running] of this.running) {
+      if (!wanted.has(name)) {
+        this.running.delete(name)
+        await running.worker.stop()
+        this.options.log.info(`destination "${name}" stopped`)
+      }
+    }
+    for (const [name, config] of wanted) {
+      const settings = JSON.stringify(config)
+      const current = this.running.get(name)
+      if (current?.settings === settings) continue
+      let worker: DestinationWorker
+      try {
+        worker = await this.startWorker(config)
+      } catch (error) {
+        this.options.log.error(`${errorMessage(error)}${current ? '; it keeps its previous settings' : ''}`)
+        continue
+      }
+      if (current) await current.worker.stop()
+      this.running.set(name, {settings, worker})
+      this.options.log.info(`destination "${name}" (${config.type}) ${current ? 'restarted with new settings' : 'started'}`)
+    }
+  }
+
+  private async startWorker(config: DestinationConfig): Promise<DestinationWorker> {
+    const adapter = createAdapter(config, {dir: this.options.dir, log: this.options.log})
+    try {
+      await adapter.open?.()
+    } catch (error) {
+      await adapter.close().catch(() => undefined)
+      if (error instanceof UserError) throw error
+      throw new UserError(`destination "${config.name}" (${config.type}) cannot start: ${errorMessage(error)}`, {
+        hint: 'Fix its settings in cdp.json, or set "enabled": false to start without it.',
+        exitCode: ExitCode.environment,
+        code: 'destination_unavailable',
+      })
+    }
+    const worker = new DestinationWorker({config, adapter, store: this.options.store, log: this.options.log, onResults: this.options.onResults, pollMs: this.options.pollMs})
+    worker.wake()
+    return worker
+  }
+
+  /** Events were stored: every destination looks for its share. */
+  wake(): void {
+    for (const {worker} of this.running.values()) worker.wake()
+  }
+
+  /** Delivery records changed outside the workers (dead-lettered events queued again). */
+  refresh(): void {
+    for (const {worker} of this.running.values()) worker.refresh()
+  }
+
+  async stop(): Promise<void> {
+    const workers = [...this.running.values()]
+    this.running.clear()
+    await Promise.all(workers.map(({worker}) => worker.stop()))
+  }
+}

@@ -1,0 +1,65 @@
+import type {DestinationConfig} from '../config/schema.js'
+import {UserError} from '../errors.js'
+import type {DeliveriesQuery, DeliveryRecord, DeliveryStatus, DeliveryStore} from '../store/types.js'
+import {LatencyHistogram} from './latency.js'
+
+export interface DestinationReport {
+  name: string
+  type: string
+  enabled: boolean
+  delivered: number
+  pending: number
+  retrying: number
+  dead: number
+  /** Attempts that failed, each event counted once per attempt. */
+  failedAttempts: number
+  /** delivered ÷ (delivered + dead); null before any event reached either. */
+  successRate: number | null
+  /** From receipt to delivery, within 10%; null before the first delivery. */
+  latencyMs: {p50: number; p99: number} | null
+  lastDeliveredAt: string | null
+}
+
+export interface DeliveriesReport {
+  destinations: DestinationReport[]
+  /** Delivery records: retrying and dead-lettered ones, or those of the status asked for. */
+  records: DeliveryRecord[]
+}
+
+/** Where delivery stands, per destination, with the records of events that failed. */
+export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveriesQuery): DeliveriesReport {
+  if (query.destination !== undefined && !destinations.some((d) => d.name === query.destination)) {
+    throw new UserError(`No destination named "${query.destination}".`, {
+      hint: destinations.length > 0 ? `cdp.json has: ${destinations.map((d) => d.name).join(', ')}.` : 'cdp.json has no destinations; add one to "destinations".',
+      code: 'unknown_destination',
+    })
+  }
+  const chosen = destinations.filter((d) => query.destination === undefined || d.name === query.destination)
+  const reports = chosen.map((config): DestinationReport => {
+    const state = store.destinationState(config.name)
+    const counts = state
+      ? store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
+      : {pending: 0, retrying: 0, dead: 0}
+    const histogram = new LatencyHistogram(state?.latency)
+    const delivered = state?.delivered ?? 0
+    const settled = delivered + counts.dead
+    return {
+      name: config.name,
+      type: config.type,
+      enabled: config.enabled !== false,
+      delivered,
+      ...counts,
+      failedAttempts: state?.failedAttempts ?? 0,
+      successRate: settled === 0 ? null : delivered / settled,
+      latencyMs: histogram.count === 0 ? null : {p50: histogram.quantile(0.5) as number, p99: histogram.quantile(0.99) as number},
+      lastDeliveredAt: state?.lastDeliveredAt ?? null,
+    }
+  })
+  const statuses: (DeliveryStatus | undefined)[] = query.status ? [query.status] : ['retrying', 'dead']
+  const records = statuses
+    .flatMap((status) => chosen.flatMap((config) => store.queryDeliveries({destination: config.name, status, limit: query.limit})))
+    .sort((a, b) => a.id - b.id)
+    .slice(-query.limit)
+  return {destinations: reports, records}
+}
+

@@ -1,0 +1,53 @@
+import {limits} from '../spec/limits.js'
+import {HttpClient} from './http.js'
+import type {AdapterFactory, OutgoingEvent} from './types.js'
+
+/**
+ * The message as forwarded: unchanged but for sentAt, which belongs to the first hop. Sent again,
+ * it would make the receiver "correct" the timestamp a second time against its own clock.
+ */
+function forwarded(event: OutgoingEvent): string {
+  if (!('sentAt' in event.message)) return event.json
+  const message: Record<string, unknown> = Object.assign({}, event.message)
+  delete message.sentAt
+  return JSON.stringify(message)
+}
+
+/** Splits serialised messages into request bodies within Segment's batch size limit. */
+export function batchBodies(messages: readonly string[], limitBytes = limits.batchBytes): string[] {
+  const bodies: string[] = []
+  const overhead = Buffer.byteLength('{"batch":[]}')
+  let current: string[] = []
+  let bytes = overhead
+  for (const message of messages) {
+    const size = Buffer.byteLength(message) + 1
+    if (current.length > 0 && bytes + size > limitBytes) {
+      bodies.push(`{"batch":[${current.join(',')}]}`)
+      current = []
+      bytes = overhead
+    }
+    current.push(message)
+    bytes += size
+  }
+  if (current.length > 0) bodies.push(`{"batch":[${current.join(',')}]}`)
+  return bodies
+}
+
+/**
+ * Forwards to a Segment-compatible Tracking API (Segment, RudderStack, another cdp) through
+ * /v1/batch with the receiving source's write key, within Segment's 500 KB batch limit.
+ */
+export const createSegmentDestination: AdapterFactory = (config) => {
+  const base = ((config.url as string | undefined) ?? 'https://api.segment.io').replace(/\/+$/, '')
+  const url = new URL(`${base}/v1/batch`)
+  const authorization = `Basic ${Buffer.from(`${config.writeKey as string}:`).toString('base64')}`
+  const client = new HttpClient()
+  return {
+    async send(batch, signal) {
+      for (const body of batchBodies(batch.map(forwarded))) await client.post(url, body, {authorization}, signal)
+    },
+    async close() {
+      client.destroy()
+    },
+  }
+}

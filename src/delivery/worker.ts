@@ -1,0 +1,378 @@
+import {defaultTimeoutMs, destinationDefaults, type DestinationType} from '../config/destinations.js'
+import type {DestinationConfig} from '../config/schema.js'
+import type {Logger} from '../log.js'
+import type {SegmentMessage} from '../spec/types.js'
+import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, OpenDelivery, QueuedEvent} from '../store/types.js'
+import {LatencyHistogram} from './latency.js'
+import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
+import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from './types.js'
+
+/** What happened to one event at one destination in a round: for the live stream. */
+export interface DeliveryResult {
+  destination: string
+  seq: number
+  messageId: string
+  status: 'delivered' | 'retrying' | 'dead' | 'pending'
+  attempts: number
+  httpStatus?: number
+  error?: string
+  /** Epoch ms of the next attempt, when retrying. */
+  nextAttemptAt?: number
+}
+
+export interface WorkerOptions {
+  config: DestinationConfig
+  adapter: DestinationAdapter
+  store: DeliveryStore
+  log: Logger
+  /** Told of each round's results; only called when set, so the fast path builds nothing otherwise. */
+  onResults?: (results: DeliveryResult[]) => void
+  /** How often the worker looks for work it was not told about (a `cdp deliveries retry`). */
+  pollMs?: number
+  /** How often the cursor and counters are saved when nothing failed. */
+  saveEveryMs?: number
+}
+
+/** History entries kept per delivery record. */
+const historyLimit = 20
+
+/** Sends to a destination are stopped with this reason: the round is dropped, not recorded. */
+class Stopping extends Error {}
+
+/** An event in a round: from the cursor (fresh) or an open delivery record. */
+interface Item {
+  event: OutgoingEvent
+  receivedAt: string
+  row?: OpenDelivery
+}
+
+interface Failure {
+  items: Item[]
+  error: DeliveryError
+  ms: number
+}
+
+function userKeyOf(event: QueuedEvent): string {
+  return event.userId ?? event.anonymousId ?? event.messageId
+}
+
+function outgoing(event: QueuedEvent): OutgoingEvent {
+  let parsed: SegmentMessage | undefined
+  return {
+    seq: event.seq,
+    messageId: event.messageId,
+    source: event.source,
+    userKey: userKeyOf(event),
+    json: event.message,
+    get message() {
+      parsed ??= JSON.parse(event.message) as SegmentMessage
+      return parsed
+    },
+  }
+}
+
+/** FNV-1a: a user's events always take the same lane, so they go in order. */
+function laneOf(key: string, lanes: number): number {
+  if (lanes === 1) return 0
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
+  return (hash >>> 0) % lanes
+}
+
+function asDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error
+  // An adapter's unexpected error may be passing (a dropped connection): retry, within the limit.
+  return new DeliveryError(error instanceof Error ? error.message : String(error), {retryable: true})
+}
+
+/**
+ * Delivers the events queued for one destination. Events come from the cursor over the events
+ * table, in order, split into lanes by user so that one user's events are never reordered, and
+ * sent in batches. An event that fails leaves the cursor's path for a delivery record: it is
+ * retried with backoff, and its user's later events wait behind it (held as 'pending') until it
+ * is delivered or dead-lettered. When every send of a round fails, the whole destination waits
+ * for the earliest retry instead of trying each new event.
+ */
+export class DestinationWorker {
+  readonly name: string
+  private readonly filter: DestinationFilter
+  private readonly batchSize: number
+  private readonly concurrency: number
+  private readonly timeoutMs: number
+  private readonly retry: RetryPolicy
+  private readonly histogram: LatencyHistogram
+  private readonly pollMs: number
+  private readonly saveEveryMs: number
+  private cursor: number
+  private savedCursor: number
+  private unsaved = {delivered: 0, failedAttempts: 0}
+  private lastSave = Date.now()
+  /** Users with an open delivery record: their newer events wait behind it. */
+  private held: Set<string>
+  /** Epoch ms when the earliest open record is due. */
+  private openDueAt: number
+  /** The destination failed as a whole: nothing is sent before this. */
+  private pausedUntil = 0
+  private running = false
+  private rerun = false
+  private stopped = false
+  private timer?: NodeJS.Timeout
+  private loop?: Promise<void>
+  private readonly stopController = new AbortController()
+
+  constructor(private readonly options: WorkerOptions) {
+    const {config, store} = options
+    const defaults = destinationDefaults[config.type as DestinationType] ?? {batchSize: 1, concurrency: 1}
+    this.name = config.name
+    this.filter = {types: config.types, events: config.events, sources: config.sources}
+    this.batchSize = config.batchSize ?? defaults.batchSize
+    this.concurrency = config.concurrency ?? defaults.concurrency
+    this.timeoutMs = config.timeoutMs ?? defaultTimeoutMs
+    this.retry = retryPolicy(config.retry)
+    this.pollMs = options.pollMs ?? 1000
+    this.saveEveryMs = options.saveEveryMs ?? 250
+    const state = store.openDestination(this.name)
+    this.cursor = state.cursor
+    this.savedCursor = state.cursor
+    this.histogram = new LatencyHistogram(state.latency)
+    this.held = store.heldUsers(this.name)
+    this.openDueAt = store.nextRetryAt(this.name) ?? Infinity
+  }
+
+  /** New events may be queued: look now. Cheap when already busy. */
+  wake(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.rerun = true
+      return
+    }
+    this.running = true
+    clearTimeout(this.timer)
+    this.loop = this.work()
+  }
+
+  private async work(): Promise<void> {
+    try {
+      for (;;) {
+        this.rerun = false
+        const worked = await this.round()
+        if (this.stopped) break
+        if (!worked && !this.rerun) break
+      }
+      this.saveIfDue(false)
+    } catch (error) {
+      this.options.log.error(`destination "${this.name}": ${(error as Error).message}`)
+    } finally {
+      this.running = false
+      this.schedule()
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    const now = Date.now()
+    const due = Math.max(this.openDueAt, this.pausedUntil)
+    const wait = Math.max(0, Math.min(this.pollMs, due - now, this.unsavedWork() ? this.saveEveryMs : Infinity))
+    this.timer = setTimeout(() => this.refresh(), wait)
+    this.timer.unref()
+  }
+
+  /** Picks up records changed from outside (a `cdp deliveries retry`), then works. */
+  refresh(): void {
+    if (this.stopped) return
+    try {
+      this.refreshOpen()
+    } catch (error) {
+      this.options.log.error(`destination "${this.name}": ${(error as Error).message}`)
+    }
+    this.wake()
+  }
+
+  private refreshOpen(): void {
+    this.held = this.options.store.heldUsers(this.name)
+    this.openDueAt = this.options.store.nextRetryAt(this.name) ?? Infinity
+  }
+
+  private unsavedWork(): boolean {
+    return this.cursor !== this.savedCursor || this.unsaved.delivered > 0 || this.unsaved.failedAttempts > 0
+  }
+
+  /** One round: take what is due, send it lane by lane, record what happened. False when there was nothing to do. */
+  private async round(): Promise<boolean> {
+    const now = Date.now()
+    if (now < this.pausedUntil) return false
+    const window = this.batchSize * this.concurrency
+    const open = this.held.size > 0 && now >= this.openDueAt ? this.dueOpenDeliveries(now, window) : []
+    const fresh: Item[] = []
+    const holding: Item[] = []
+    let cursor = this.cursor
+    if (open.length < window) {
+      const queued = this.options.store.queuedEvents(this.cursor, this.filter, window - open.length)
+      cursor = queued.cursor
+      for (const event of queued.events) {
+        const item = {event: outgoing(event), receivedAt: event.receivedAt}
+        if (this.held.has(item.event.userKey)) holding.push(item)
+        else fresh.push(item)
+      }
+    }
+    if (open.length === 0 && fresh.length === 0 && holding.length === 0) {
+      this.cursor = cursor
+      return false
+    }
+
+    const lanes: Item[][] = Array.from({length: this.concurrency}, () => [])
+    for (const item of [...open, ...fresh]) lanes[laneOf(item.event.userKey, this.concurrency)].push(item)
+    const delivered: {item: Item; ms: number}[] = []
+    const failures: Failure[] = []
+    /** Items not attempted because an earlier send in their lane failed. */
+    const skipped: Item[] = []
+    await Promise.all(lanes.map((lane) => this.sendLane(lane, delivered, failures, skipped)))
+    if (this.stopped) return false
+    this.cursor = cursor
+    this.record(now, delivered, failures, [...holding, ...skipped])
+    return true
+  }
+
+  /** Open records due now, oldest first; a user whose oldest record is not due waits whole. */
+  private dueOpenDeliveries(now: number, limit: number): Item[] {
+    const due: Item[] = []
+    const waiting = new Set<string>()
+    for (const row of this.options.store.openDeliveries(this.name, limit * 4)) {
+      if (waiting.has(row.userKey)) continue
+      if (row.nextAttemptAt > now) {
+        waiting.add(row.userKey)
+        continue
+      }
+      due.push({event: outgoing(row), receivedAt: row.receivedAt, row})
+      if (due.length >= limit) break
+    }
+    return due
+  }
+
+  private async sendLane(lane: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<void> {
+    for (let start = 0; start < lane.length; start += this.batchSize) {
+      const batch = lane.slice(start, start + this.batchSize)
+      const began = Date.now()
+      try {
+        await this.send(batch.map((item) => item.event))
+        const ms = Date.now() - began
+        for (const item of batch) delivered.push({item, ms})
+      } catch (error) {
+        if (error instanceof Stopping) return
+        const failure = asDeliveryError(error)
+        failures.push({items: batch, error: failure, ms: Date.now() - began})
+        // The rest of the lane is not tried: its users' order must hold, and the destination may be down.
+        skipped.push(...lane.slice(start + this.batchSize))
+        return
+      }
+    }
+  }
+
+  private async send(events: OutgoingEvent[]): Promise<void> {
+    const timeout = AbortSignal.timeout(this.timeoutMs)
+    const signal = AbortSignal.any([this.stopController.signal, timeout])
+    try {
+      await this.options.adapter.send(events, signal)
+    } catch (error) {
+      if (this.stopController.signal.aborted) throw new Stopping()
+      if (timeout.aborted) throw new DeliveryError(`timed out after ${this.timeoutMs} ms`, {retryable: true})
+      throw error
+    }
+  }
+
+  private record(now: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): void {
+    const outcome: DeliveryOutcome = {destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}
+    const results: DeliveryResult[] | undefined = this.options.onResults ? [] : undefined
+    const at = new Date().toISOString()
+    for (const {item, ms} of delivered) {
+      this.histogram.add(Date.now() - Date.parse(item.receivedAt))
+      outcome.delivered++
+      if (item.row) {
+        const history = [...item.row.history, {at, ms}].slice(-historyLimit)
+        outcome.updated.push({id: item.row.id, status: 'delivered', attempts: item.row.attempts + 1, nextAttemptAt: 0, lastStatus: item.row.lastStatus, lastError: item.row.lastError, history})
+      }
+      results?.push({destination: this.name, seq: item.event.seq, messageId: item.event.messageId, status: 'delivered', attempts: (item.row?.attempts ?? 0) + 1})
+    }
+    let retryAt = Infinity
+    for (const failure of failures) {
+      const {error} = failure
+      const attempt: DeliveryAttempt = {at, ms: failure.ms, status: error.status, error: error.message}
+      for (const item of failure.items) {
+        outcome.failedAttempts++
+        const attempts = (item.row?.attempts ?? 0) + 1
+        const dead = !error.retryable || attempts >= this.retry.maxAttempts
+        const nextAttemptAt = dead ? 0 : now + backoffMs(this.retry, attempts, error.retryAfterMs)
+        if (!dead) retryAt = Math.min(retryAt, nextAttemptAt)
+        const row: DeliveryRow = {
+          status: dead ? 'dead' : 'retrying',
+          attempts,
+          nextAttemptAt,
+          lastStatus: error.status ?? null,
+          lastError: error.message,
+          history: [...(item.row?.history ?? []), attempt].slice(-historyLimit),
+        }
+        if (item.row) outcome.updated.push({id: item.row.id, ...row})
+        else outcome.inserted.push({seq: item.event.seq, userKey: item.event.userKey, ...row})
+        results?.push({
+          destination: this.name,
+          seq: item.event.seq,
+          messageId: item.event.messageId,
+          status: row.status as 'retrying' | 'dead',
+          attempts,
+          httpStatus: error.status,
+          error: error.message,
+          nextAttemptAt: dead ? undefined : nextAttemptAt,
+        })
+      }
+    }
+    for (const item of held) {
+      if (item.row) continue
+      outcome.inserted.push({seq: item.event.seq, userKey: item.event.userKey, status: 'pending', attempts: 0, nextAttemptAt: 0, lastStatus: null, lastError: null, history: []})
+      results?.push({destination: this.name, seq: item.event.seq, messageId: item.event.messageId, status: 'pending', attempts: 0})
+    }
+    // Every send failed and would be retried: the destination is down or limiting, so wait for it whole.
+    this.pausedUntil = delivered.length === 0 && retryAt !== Infinity ? retryAt : 0
+    this.unsaved.delivered += outcome.delivered
+    this.unsaved.failedAttempts += outcome.failedAttempts
+    if (outcome.inserted.length > 0 || outcome.updated.length > 0) {
+      this.save(outcome)
+      this.refreshOpen()
+    } else {
+      this.saveIfDue(true)
+    }
+    if (results && results.length > 0) this.options.onResults?.(results)
+  }
+
+  /**
+   * Saves the cursor and counters. Records of failures are saved at once; plain progress at most
+   * every saveEveryMs: a crash in between sends those events again (delivery is at least once).
+   */
+  private saveIfDue(onlyWhenDue: boolean): void {
+    if (!this.unsavedWork()) return
+    if (onlyWhenDue && Date.now() - this.lastSave < this.saveEveryMs) return
+    this.save({destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []})
+  }
+
+  private save(outcome: DeliveryOutcome): void {
+    this.options.store.recordOutcome({
+      ...outcome,
+      cursor: this.cursor,
+      delivered: this.unsaved.delivered,
+      failedAttempts: this.unsaved.failedAttempts,
+      latency: this.histogram.serialise(),
+    })
+    this.savedCursor = this.cursor
+    this.unsaved = {delivered: 0, failedAttempts: 0}
+    this.lastSave = Date.now()
+  }
+
+  /** Stops sending: a send in flight is abandoned (its events go again next time); progress is saved. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    this.stopController.abort(new Stopping())
+    await this.loop
+    this.saveIfDue(false)
+    await this.options.adapter.close()
+  }
+}

@@ -1,0 +1,62 @@
+import {readDaemonInfo} from '../config/daemon-info.js'
+import {loadConfig} from '../config/load.js'
+import {workspacePaths} from '../config/workspace.js'
+import {existsSync} from 'node:fs'
+import {deliveryReport, type DeliveriesReport} from '../delivery/report.js'
+import {UserError} from '../errors.js'
+import {parseDeliveriesQuery, type DeliveriesQueryInput} from '../store/event-filter.js'
+import {SqliteStore} from '../store/sqlite-store.js'
+
+/** `cdp deliveries`: reads the workspace's store beside a running daemon. */
+export function listDeliveries(dir: string, input: DeliveriesQueryInput): DeliveriesReport {
+  const query = parseDeliveriesQuery(input)
+  const destinations = loadConfig(dir)?.config.destinations ?? []
+  const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
+  try {
+    return deliveryReport(store.deliveries, destinations, query)
+  } finally {
+    store.close()
+  }
+}
+
+export interface RetryRequest {
+  destination?: string
+  ids?: number[]
+}
+
+export interface RetryResult {
+  retried: number
+  /** Whether the running daemon took the request (else the store was updated for its next start). */
+  viaDaemon: boolean
+}
+
+/**
+ * Sends dead-lettered events again. A running daemon is asked over HTTP, so that it stays the
+ * store's only writer; with none running, the store is updated and the next `cdp dev` sends them.
+ */
+export async function retryDeliveries(dir: string, request: RetryRequest): Promise<RetryResult> {
+  const destinations = loadConfig(dir)?.config.destinations ?? []
+  if (request.destination !== undefined && !destinations.some((d) => d.name === request.destination)) {
+    throw new UserError(`No destination named "${request.destination}".`, {hint: `cdp.json has: ${destinations.map((d) => d.name).join(', ') || 'none'}.`, code: 'unknown_destination'})
+  }
+  const daemon = readDaemonInfo(dir)
+  if (daemon) {
+    let response: Response
+    try {
+      response = await fetch(`${daemon.url}/api/deliveries/retry`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(request)})
+    } catch (error) {
+      throw new UserError(`The daemon at ${daemon.url} (pid ${daemon.pid}) did not answer: ${(error as Error).message}`, {hint: 'Check that `cdp dev` is running, or stop it and try again.', code: 'daemon_unreachable'})
+    }
+    const body = (await response.json()) as {retried?: number; error?: string}
+    if (!response.ok) throw new UserError(`The daemon refused the retry: ${body.error ?? response.status}`, {code: 'retry_refused'})
+    return {retried: body.retried ?? 0, viaDaemon: true}
+  }
+  const database = workspacePaths(dir).database
+  if (!existsSync(database)) throw new UserError(`No event store at ${database}: nothing was delivered here yet.`, {hint: 'Run `cdp dev` in this workspace (or pass --dir).', code: 'no_store'})
+  const store = new SqliteStore(database)
+  try {
+    return {retried: store.deliveries.retryDead(request), viaDaemon: false}
+  } finally {
+    store.close()
+  }
+}
