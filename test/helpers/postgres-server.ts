@@ -1,0 +1,100 @@
+import {execFileSync} from 'node:child_process'
+import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir, userInfo} from 'node:os'
+import path from 'node:path'
+import {execa} from 'execa'
+import pg from 'pg'
+
+export interface PostgresServer {
+  /** postgres://… for a fresh database on this server. */
+  connectionString: string
+  /** The server's port, to build connection strings to other databases. */
+  port: number
+  stop: () => Promise<void>
+}
+
+/** The folder of PostgreSQL's server binaries: Debian's newest, else wherever initdb is on PATH. */
+export function postgresBinDir(): string | undefined {
+  const debian = '/usr/lib/postgresql'
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((name) => existsSync(path.join(debian, name, 'bin', 'initdb')))
+      .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a))
+    if (versions.length > 0) return path.join(debian, versions[0], 'bin')
+  }
+  try {
+    const initdb = execFileSync('sh', ['-c', 'command -v initdb'], {encoding: 'utf8'}).trim()
+    return initdb ? path.dirname(initdb) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether the PostgreSQL tests can run here. Under CI a missing server is a broken machine, so
+ * tests skip only when PostgreSQL is absent and CI is not set: `describe.skipIf(!postgresAvailable())`.
+ */
+export function postgresAvailable(): boolean {
+  return postgresBinDir() !== undefined || Boolean(process.env.CI)
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts a throwaway PostgreSQL server (fsync off, TCP on 127.0.0.1 only) in a temp folder and
+ * creates a database on it. initdb refuses to run as root, so as root the server runs as the
+ * `postgres` user that Debian's package creates.
+ */
+export async function startPostgres(options: {database?: string} = {}): Promise<PostgresServer> {
+  const bin = postgresBinDir()
+  if (!bin) throw new Error('PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin or on PATH (apt-get install postgresql)')
+  const asRoot = process.getuid?.() === 0
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdp-postgres-'))
+  const data = path.join(dir, 'data')
+  const user = asRoot ? 'postgres' : userInfo().username
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], {encoding: 'utf8'}).trim())
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], {encoding: 'utf8'}).trim())
+    chownSync(dir, uid, gid)
+  }
+  const run = (command: string, args: string[]) =>
+    asRoot ? execa('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]) : execa(path.join(bin, command), args)
+
+  const port = await freePort()
+  let started = false
+  const stop = async () => {
+    if (started) await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']).catch(() => undefined)
+    started = false
+    rmSync(dir, {recursive: true, force: true})
+  }
+  try {
+    await run('initdb', ['-D', data, '-U', user, '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C'])
+    const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`
+    // -w waits until the server accepts connections.
+    await run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'server.log'), '-o', serverOptions])
+    started = true
+    const database = options.database ?? 'cdp_test'
+    const admin = new pg.Client({host: '127.0.0.1', port, user, database: 'postgres'})
+    await admin.connect()
+    try {
+      await admin.query(`CREATE DATABASE ${database}`)
+    } finally {
+      await admin.end()
+    }
+    return {connectionString: `postgres://${user}@127.0.0.1:${port}/${database}`, port, stop}
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
