@@ -90,8 +90,8 @@ function asDeliveryError(error: unknown): DeliveryError {
  * table, in order, split into lanes by user so that one user's events are never reordered, and
  * sent in batches. An event that fails leaves the cursor's path for a delivery record: it is
  * retried with backoff, and its user's later events wait behind it (held as 'pending') until it
- * is delivered or dead-lettered. When every send of a round fails, the whole destination waits
- * for the earliest retry instead of trying each new event.
+ * is delivered or dead-lettered. When the destination rate-limits (429), or every send fails two
+ * rounds in a row, the whole destination waits for the earliest retry instead of trying each new event.
  */
 export class DestinationWorker {
   readonly name: string
@@ -113,6 +113,8 @@ export class DestinationWorker {
   private openDueAt: number
   /** The destination failed as a whole: nothing is sent before this. */
   private pausedUntil = 0
+  /** Rounds in a row in which sends were made and all failed. */
+  private failedRounds = 0
   private running = false
   private rerun = false
   private stopped = false
@@ -330,8 +332,12 @@ export class DestinationWorker {
       outcome.inserted.push({seq: item.event.seq, userKey: item.event.userKey, status: 'pending', attempts: 0, nextAttemptAt: 0, lastStatus: null, lastError: null, history: []})
       results?.push({destination: this.name, seq: item.event.seq, messageId: item.event.messageId, status: 'pending', attempts: 0})
     }
-    // Every send failed and would be retried: the destination is down or limiting, so wait for it whole.
-    this.pausedUntil = delivered.length === 0 && retryAt !== Infinity ? retryAt : 0
+    // A 429 limits the whole destination; so does a second round in a row where every send failed
+    // (it is down, not refusing one event): then nothing goes until the earliest retry is due.
+    if (delivered.length > 0) this.failedRounds = 0
+    else if (failures.length > 0) this.failedRounds++
+    const rateLimited = failures.some((failure) => failure.error.status === 429)
+    this.pausedUntil = retryAt !== Infinity && (rateLimited || (delivered.length === 0 && this.failedRounds >= 2)) ? retryAt : 0
     this.unsaved.delivered += outcome.delivered
     this.unsaved.failedAttempts += outcome.failedAttempts
     if (outcome.inserted.length > 0 || outcome.updated.length > 0) {

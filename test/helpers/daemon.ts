@@ -27,13 +27,15 @@ function readEvents(database: string): StoredEvent[] {
 }
 
 /** A real daemon in this process on an ephemeral port, over a real SQLite file in a temp workspace. */
-export async function startTestDaemon(options: {config?: unknown; bodyTimeoutMs?: number; fixture?: string; log?: Logger} = {}): Promise<TestDaemon> {
-  const {dir, cleanup} = tempDir()
+export async function startTestDaemon(
+  options: {config?: unknown; bodyTimeoutMs?: number; fixture?: string; log?: Logger; dir?: string; deliveryPollMs?: number} = {},
+): Promise<TestDaemon> {
+  const {dir, cleanup} = options.dir ? {dir: options.dir, cleanup: () => undefined} : tempDir()
   if (options.fixture) cpSync(fixturePath(options.fixture), dir, {recursive: true})
   // A config given with a fixture replaces the fixture's cdp.json.
   if (options.config !== undefined && options.config !== null) writeConfig(dir, options.config)
   else if (!options.fixture && options.config !== null) writeConfig(dir, {sources: testSources})
-  const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: options.log ?? silentLogger, bodyTimeoutMs: options.bodyTimeoutMs})
+  const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: options.log ?? silentLogger, bodyTimeoutMs: options.bodyTimeoutMs, deliveryPollMs: options.deliveryPollMs ?? 100})
   return {
     daemon,
     dir,
