@@ -2,7 +2,7 @@ import {defineConfig} from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.{ts,tsx}'],
     // Real child processes and servers: forks isolate them; two cores, so two workers.
     pool: 'forks',
     maxWorkers: 2,

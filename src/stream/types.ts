@@ -1,0 +1,72 @@
+import type {Violation} from '../plan/violations.js'
+import type {MessageType, SegmentMessage} from '../spec/types.js'
+
+/**
+ * What the daemon's live stream (GET /api/stream, Server-Sent Events) carries. Each item is one SSE
+ * message whose `event:` is its kind and whose `data:` is the item as JSON. New kinds (user
+ * function results) are added as new variants; readers ignore kinds they do not know.
+ */
+
+/** Where an event stands at one destination. */
+export interface DeliveryMark {
+  destination: string
+  status: 'pending' | 'retrying' | 'dead' | 'delivered'
+  attempts: number
+}
+
+/** An event as stored: its summary, plan outcome and the message itself. */
+export interface StreamEvent {
+  kind: 'event'
+  seq: number
+  source: string
+  messageId: string
+  type: MessageType
+  /** The track's event name, or the page/screen name. */
+  name: string | null
+  userId: string | null
+  anonymousId: string | null
+  timestamp: string
+  receivedAt: string
+  /** null: no plan applies to the source. */
+  valid: boolean | null
+  /** What a Protocols policy did: quarantined, or offending values removed. */
+  policy: 'blocked' | 'omitted' | null
+  violations: Violation[]
+  message: SegmentMessage
+  /** Only on history items: where the event stood at each destination when the reader connected. */
+  deliveries?: DeliveryMark[]
+}
+
+/** One delivery attempt's outcome for one event at one destination. */
+export interface StreamDelivery {
+  kind: 'delivery'
+  seq: number
+  messageId: string
+  destination: string
+  status: 'pending' | 'retrying' | 'dead' | 'delivered'
+  attempts: number
+  httpStatus?: number
+  error?: string
+  /** Epoch ms of the next attempt, when retrying. */
+  nextAttemptAt?: number
+}
+
+/** The reader fell behind: this many items were dropped for it, the stream goes on from here. */
+export interface StreamSkipped {
+  kind: 'skipped'
+  count: number
+}
+
+export type StreamItem = StreamEvent | StreamDelivery | StreamSkipped
+
+/** Which items a reader wants; absent fields take everything. */
+export interface StreamFilter {
+  type?: string
+  /** Track event or page/screen name. */
+  event?: string
+  source?: string
+  /** userId or anonymousId. */
+  user?: string
+  /** Only events with violations (and their deliveries). */
+  violations?: boolean
+}
