@@ -26,8 +26,8 @@ export class GroupCommitter implements EventWriter {
 
   constructor(
     private readonly store: Pick<EventStore, 'appendEvents' | 'checkpoint' | 'walBytes'>,
-    /** Called after each commit that stored new events (delivery workers wake on it). */
-    private readonly afterCommit: () => void = () => undefined,
+    /** Called after each commit that stored new events, with the group's events and result (delivery and the live stream start here). */
+    private readonly afterCommit: (events: readonly NewEvent[], result: AppendResult) => void = () => undefined,
   ) {}
 
   submit(events: readonly NewEvent[]): Promise<AppendResult> {
@@ -47,25 +47,24 @@ export class GroupCommitter implements EventWriter {
     this.pending = []
     if (group.length === 0) return
     const all = group.length === 1 ? group[0].events : group.flatMap((submission) => submission.events)
-    let stored: boolean[]
+    let result: AppendResult
     try {
-      stored = this.store.appendEvents(all).stored
+      result = this.store.appendEvents(all)
     } catch (error) {
       for (const submission of group) submission.reject(error)
       return
     }
     this.keepWalBounded()
+    const stored = result.stored
     let offset = 0
-    let anyStored = false
     for (const submission of group) {
       const mine = stored.slice(offset, offset + submission.events.length)
       offset += submission.events.length
       let inserted = 0
       for (const isNew of mine) if (isNew) inserted++
-      if (inserted > 0) anyStored = true
       submission.resolve({inserted, duplicates: mine.length - inserted, stored: mine})
     }
-    if (anyStored) this.afterCommit()
+    if (result.inserted > 0) this.afterCommit(all, result)
   }
 
   /** A long reader can pin old WAL pages so PASSIVE checkpoints cannot finish; never let it grow without bound. */

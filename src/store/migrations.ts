@@ -86,6 +86,8 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE destinations (
         name TEXT PRIMARY KEY,
         cursor INTEGER NOT NULL,
+        -- The cursor when the destination first appeared: older events were never meant for it.
+        first_seq INTEGER NOT NULL,
         delivered INTEGER NOT NULL DEFAULT 0,
         failed_attempts INTEGER NOT NULL DEFAULT 0,
         -- Latency histogram (received → delivered), JSON: {bucket: count}.

@@ -4,6 +4,7 @@ import type {
   DeliveryOutcome,
   DeliveryQuery,
   DeliveryRecord,
+  DeliveryStatus,
   DeliveryStore,
   DestinationFilter,
   DestinationState,
@@ -78,13 +79,13 @@ export class SqliteDeliveries implements DeliveryStore {
 
   destinationState(name: string): DestinationState | undefined {
     return this.prepare(
-      `SELECT name, cursor, delivered, failed_attempts AS failedAttempts, latency, last_delivered_at AS lastDeliveredAt FROM destinations WHERE name = ?`,
+      `SELECT name, cursor, first_seq AS firstSeq, delivered, failed_attempts AS failedAttempts, latency, last_delivered_at AS lastDeliveredAt FROM destinations WHERE name = ?`,
     ).get(name) as DestinationState | undefined
   }
 
   openDestination(name: string): DestinationState {
     // New destinations take events from now on; history is what `cdp replay` is for.
-    this.prepare(`INSERT INTO destinations (name, cursor) VALUES (?, (SELECT coalesce(max(seq), 0) FROM events)) ON CONFLICT (name) DO NOTHING`).run(name)
+    this.prepare(`INSERT INTO destinations (name, cursor, first_seq) SELECT ?, coalesce(max(seq), 0), coalesce(max(seq), 0) FROM events ON CONFLICT (name) DO NOTHING`).run(name)
     return this.destinationState(name) as DestinationState
   }
 
@@ -125,6 +126,13 @@ export class SqliteDeliveries implements DeliveryStore {
 
   recordOutcome(outcome: DeliveryOutcome): void {
     this.record(outcome)
+  }
+
+  recordsOf(seqs: readonly number[]): {seq: number; destination: string; status: DeliveryStatus; attempts: number}[] {
+    if (seqs.length === 0) return []
+    return this.db
+      .prepare(`SELECT event_seq AS seq, destination, status, attempts FROM deliveries WHERE event_seq IN (${seqs.map(() => '?').join(', ')})`)
+      .all(...seqs) as {seq: number; destination: string; status: DeliveryStatus; attempts: number}[]
   }
 
   retryDead(filter: {destination?: string; ids?: readonly number[]}): number {

@@ -2,6 +2,7 @@ import {existsSync, mkdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
+import type {Violation} from '../plan/violations.js'
 import type {SegmentMessage} from '../spec/types.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
 import {SqliteDeliveries} from './sqlite-deliveries.js'
@@ -66,11 +67,13 @@ export class SqliteStore implements EventStore {
     this.appendMany = this.db.transaction((events: readonly NewEvent[]): AppendResult => {
       let inserted = 0
       const stored = new Array<boolean>(events.length)
+      const seqs = new Array<number>(events.length)
       for (let i = 0; i < events.length; i++) {
         const e = events[i]
         const valid = e.valid === null ? null : e.valid ? 1 : 0
         const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, valid, e.policy)
         stored[i] = info.changes > 0
+        seqs[i] = info.changes > 0 ? Number(info.lastInsertRowid) : 0
         inserted += info.changes
         // A duplicate keeps the violations recorded when it was first stored.
         if (info.changes > 0) {
@@ -79,7 +82,7 @@ export class SqliteStore implements EventStore {
           }
         }
       }
-      return {inserted, duplicates: events.length - inserted, stored}
+      return {inserted, duplicates: events.length - inserted, stored, seqs}
     })
   }
 
@@ -125,13 +128,21 @@ export class SqliteStore implements EventStore {
   }
 
   appendEvents(events: readonly NewEvent[]): AppendResult {
-    if (events.length === 0) return {inserted: 0, duplicates: 0, stored: []}
+    if (events.length === 0) return {inserted: 0, duplicates: 0, stored: [], seqs: []}
     return this.writable()(events)
   }
 
   queryEvents(filter: EventFilter): StoredEvent[] {
+    return this.eventsAfter(0, filter)
+  }
+
+  eventsAfter(after: number, filter: EventFilter): StoredEvent[] {
     const where: string[] = []
     const params: unknown[] = []
+    if (after > 0) {
+      where.push('seq > ?')
+      params.push(after)
+    }
     if (filter.type) {
       where.push('type = ?')
       params.push(filter.type)
@@ -161,6 +172,20 @@ export class SqliteStore implements EventStore {
     const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null; policy: StoredEvent['policy']}[]
     rows.reverse()
     return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1, policy: row.policy}))
+  }
+
+  violationsOf(seqs: readonly number[]): Map<number, Violation[]> {
+    const bySeq = new Map<number, Violation[]>()
+    if (seqs.length === 0) return bySeq
+    const rows = this.db
+      .prepare(`SELECT event_seq AS seq, kind, path, expected, actual, message FROM violations WHERE event_seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY id`)
+      .all(...seqs) as (Violation & {seq: number})[]
+    for (const {seq, ...violation} of rows) {
+      let list = bySeq.get(seq)
+      if (!list) bySeq.set(seq, (list = []))
+      list.push(violation)
+    }
+    return bySeq
   }
 
   /** Every stored message of these types, oldest first, one at a time (no array of them all). */
@@ -201,7 +226,7 @@ export class SqliteStore implements EventStore {
       this.prepared('DELETE FROM deliveries').run()
       const deleted = this.prepared('DELETE FROM events').run().changes
       // Sequence numbers start again at 1: so do the destinations' cursors.
-      this.prepared('UPDATE destinations SET cursor = 0').run()
+      this.prepared('UPDATE destinations SET cursor = 0, first_seq = 0').run()
       return deleted
     })()
   }

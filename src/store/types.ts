@@ -29,6 +29,8 @@ export interface AppendResult {
   duplicates: number
   /** Per event, in order: true when stored now, false when it was a duplicate. */
   stored: boolean[]
+  /** Per event, in order: its sequence number when stored now, 0 for a duplicate (from the store only). */
+  seqs?: number[]
 }
 
 export interface EventFilter {
@@ -79,6 +81,10 @@ export interface EventStore {
   appendEvents(events: readonly NewEvent[]): AppendResult
   queryEvents(filter: EventFilter): StoredEvent[]
   queryViolations(filter: ViolationFilter): StoredViolation[]
+  /** The violations recorded with each of these events, by sequence number. */
+  violationsOf(seqs: readonly number[]): Map<number, Violation[]>
+  /** Events by sequence number, after `after`, matching the filter: the newest `limit`, oldest first. */
+  eventsAfter(after: number, filter: EventFilter): StoredEvent[]
   iterateMessages(types: readonly string[]): Iterable<SegmentMessage>
   /** Moves the write-ahead log into the database (a no-op for stores without one). */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number}
@@ -167,6 +173,8 @@ export interface DeliveryOutcome {
 export interface DestinationState {
   name: string
   cursor: number
+  /** Events up to this one were stored before the destination existed. */
+  firstSeq: number
   delivered: number
   failedAttempts: number
   latency: string
@@ -221,6 +229,8 @@ export interface DeliveryStore {
   /** Epoch ms of the earliest retry due, or undefined with nothing to retry. */
   nextRetryAt(destination: string): number | undefined
   recordOutcome(outcome: DeliveryOutcome): void
+  /** The delivery records of these events, at every destination. */
+  recordsOf(seqs: readonly number[]): {seq: number; destination: string; status: DeliveryStatus; attempts: number}[]
   /** Sends dead-lettered events again; answers how many. */
   retryDead(filter: {destination?: string; ids?: readonly number[]}): number
   countDeliveries(destination: string, cursor: number, filter: DestinationFilter): DeliveryCounts
