@@ -11,6 +11,7 @@ export interface DeliveryManagerOptions {
   dir: string
   log: Logger
   onResults?: (results: DeliveryResult[]) => void
+  wantResults?: () => boolean
   pollMs?: number
 }
 
@@ -82,7 +83,7 @@ export class DeliveryManager {
         code: 'destination_unavailable',
       })
     }
-    const worker = new DestinationWorker({config, adapter, store: this.options.store, log: this.options.log, onResults: this.options.onResults, pollMs: this.options.pollMs})
+    const worker = new DestinationWorker({config, adapter, store: this.options.store, log: this.options.log, onResults: this.options.onResults, wantResults: this.options.wantResults, pollMs: this.options.pollMs})
     worker.wake()
     return worker
   }

@@ -25,8 +25,9 @@ export interface WorkerOptions {
   adapter: DestinationAdapter
   store: DeliveryStore
   log: Logger
-  /** Told of each round's results; only called when set, so the fast path builds nothing otherwise. */
+  /** Told of each round's results, when wantResults() says someone listens (else nothing is built). */
   onResults?: (results: DeliveryResult[]) => void
+  wantResults?: () => boolean
   /** How often the worker looks for work it was not told about (a `cdp deliveries retry`). */
   pollMs?: number
   /** How often the cursor and counters are saved when nothing failed. */
@@ -284,7 +285,7 @@ export class DestinationWorker {
 
   private record(now: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): void {
     const outcome: DeliveryOutcome = {destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}
-    const results: DeliveryResult[] | undefined = this.options.onResults ? [] : undefined
+    const results: DeliveryResult[] | undefined = this.options.onResults && (this.options.wantResults?.() ?? true) ? [] : undefined
     const at = new Date().toISOString()
     for (const {item, ms} of delivered) {
       this.histogram.add(Date.now() - Date.parse(item.receivedAt))

@@ -9,6 +9,7 @@ import {isPlainObject} from '../spec/normalize.js'
 import {parseDeliveriesQuery, parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
 import type {DeliveryStore, EventStore} from '../store/types.js'
 import {decodeBody, parseJson, readRawBody} from './body.js'
+import {serveStream, type StreamDeps} from './stream.js'
 import type {SourceRegistry} from './auth.js'
 import {HttpError} from './http-error.js'
 import {applyCors, sendError, sendJson, sendPreflight, sendSuccess} from './respond.js'
@@ -23,6 +24,7 @@ export interface ServerDeps {
   version: string
   /** How long a request body may take to arrive (default 30 s). */
   bodyTimeoutMs?: number
+  stream?: StreamDeps
   deliveries?: {
     store: DeliveryStore
     /** The destinations in force (cdp.json may change while the daemon runs). */
@@ -99,6 +101,11 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
   if (path === '/api/violations' && method === 'GET') {
     const filter = parseViolationFilter(query(target, queryAt, ['event', 'kind', 'source', 'since', 'limit']))
     sendJson(res, 200, deps.store.queryViolations(filter))
+    return
+  }
+  if (path === '/api/stream' && method === 'GET') {
+    if (!deps.stream) throw new HttpError(404, 'not_found', 'this server has no live stream')
+    serveStream(req, res, deps.stream, query(target, queryAt, ['type', 'event', 'source', 'user', 'violations', 'history', 'after']))
     return
   }
   if (path === '/api/deliveries' && method === 'GET') {

@@ -2,6 +2,9 @@ import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {watchConfig} from '../config/watch.js'
 import {DeliveryManager} from '../delivery/manager.js'
+import {errorMessage} from '../errors.js'
+import {historyEvents} from '../stream/history.js'
+import {StreamHub} from '../stream/hub.js'
 import type {SourceConfig} from '../config/schema.js'
 import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
 import path from 'node:path'
@@ -72,8 +75,23 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const loaded = loadConfig(paths.dir)
   // One connection writes and reads; the checkpoint thread has its own.
   const store = new SqliteStore(paths.database, {autoCheckpoint: false})
-  const deliveries = new DeliveryManager({store: store.deliveries, dir: paths.dir, log: options.log, pollMs: options.deliveryPollMs})
-  const writer = new GroupCommitter(store, () => deliveries.wake())
+  const hub = new StreamHub()
+  const deliveries = new DeliveryManager({
+    store: store.deliveries,
+    dir: paths.dir,
+    log: options.log,
+    pollMs: options.deliveryPollMs,
+    onResults: (results) => hub.publishDeliveries(results),
+    wantResults: () => hub.readerCount > 0,
+  })
+  const writer = new GroupCommitter(store, (events, result) => {
+    try {
+      deliveries.wake()
+      hub.publishEvents(events, result)
+    } catch (error) {
+      options.log.error(`after a commit: ${errorMessage(error)}`)
+    }
+  })
   const closers: (() => Promise<void>)[] = []
   try {
     const sources = loaded ? loaded.config.sources : defaultSources(store)
@@ -97,11 +115,13 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         version: cdpVersion,
         bodyTimeoutMs: options.bodyTimeoutMs,
         deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh()},
+        stream: {hub, history: (filter, range) => historyEvents(store, store.deliveries, destinations, filter, range)},
       },
       {port: options.port, host: options.host},
     )
     closers.unshift(() => writer.close())
     closers.unshift(() => server.close())
+    closers.unshift(async () => hub.close())
     const configWatcher = watchConfig(
       paths.dir,
       async ({config}) => {

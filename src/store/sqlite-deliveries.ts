@@ -85,7 +85,7 @@ export class SqliteDeliveries implements DeliveryStore {
 
   openDestination(name: string): DestinationState {
     // New destinations take events from now on; history is what `cdp replay` is for.
-    this.prepare(`INSERT INTO destinations (name, cursor, first_seq) SELECT ?, coalesce(max(seq), 0), coalesce(max(seq), 0) FROM events ON CONFLICT (name) DO NOTHING`).run(name)
+    this.prepare(`INSERT INTO destinations (name, cursor, first_seq) SELECT ?, coalesce(max(seq), 0), coalesce(max(seq), 0) FROM events WHERE true ON CONFLICT (name) DO NOTHING`).run(name)
     return this.destinationState(name) as DestinationState
   }
 

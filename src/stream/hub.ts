@@ -7,6 +7,8 @@ export interface StreamWriter {
   write(frame: string): boolean
   /** Called once when the writer can take more after answering false. */
   onDrain(listener: () => void): void
+  /** Ends the stream (the daemon is stopping). */
+  end(): void
 }
 
 /** Deliveries are forwarded for the events a reader was sent; it remembers this many. */
@@ -19,7 +21,7 @@ class Reader {
   private readonly sentSeqs = new Set<number>()
 
   constructor(
-    private readonly writer: StreamWriter,
+    readonly writer: StreamWriter,
     readonly filter: StreamFilter,
   ) {}
 
@@ -104,6 +106,12 @@ export class StreamHub {
     const reader = new Reader(writer, filter)
     this.readers.add(reader)
     return {send: (frame, seq) => reader.send(frame, seq), unsubscribe: () => this.readers.delete(reader)}
+  }
+
+  /** Ends every reader's stream: the daemon is stopping, and open streams would hold it up. */
+  close(): void {
+    for (const reader of this.readers) reader.writer.end()
+    this.readers.clear()
   }
 
   /** Events just committed (duplicates, which were not stored, are left out). */
