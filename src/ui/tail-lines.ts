@@ -1,0 +1,35 @@
+import chalk from 'chalk'
+import type {StreamItem} from '../stream/types.js'
+
+function clock(iso: string): string {
+  return iso.slice(11, 23)
+}
+
+/** One readable line per stream item, for `cdp tail` when stdout is not a terminal. */
+export function formatTailLine(item: StreamItem): string {
+  switch (item.kind) {
+    case 'event': {
+      const mark =
+        item.policy === 'blocked'
+          ? chalk.red('BLOCKED')
+          : item.valid === null
+            ? chalk.dim('no plan')
+            : item.valid
+              ? chalk.green('valid')
+              : chalk.red(`${item.violations.length} violation${item.violations.length === 1 ? '' : 's'}`) + (item.policy === 'omitted' ? chalk.yellow(' (values omitted)') : '')
+      const user = item.userId ?? item.anonymousId ?? '-'
+      const head = [chalk.dim(clock(item.receivedAt)), item.type.padEnd(8), chalk.bold(item.name ?? '-'), chalk.cyan(user), chalk.dim(item.source), mark, chalk.dim(item.messageId)].join('  ')
+      const details = item.violations.map((v) => `\n    ${chalk.red(v.kind)} ${v.path}: ${v.message} ${chalk.dim(`(expected ${v.expected}, got ${v.actual})`)}`)
+      const marks = (item.deliveries ?? []).map((d) => `\n    → ${d.destination} ${d.status}`)
+      return head + details.join('') + marks.join('')
+    }
+    case 'delivery': {
+      const colour = item.status === 'delivered' ? chalk.green : item.status === 'dead' ? chalk.red : chalk.yellow
+      const detail = item.error ? ` ${chalk.dim(`(${item.error})`)}` : ''
+      const attempt = item.attempts > 0 ? ` ${chalk.dim(`attempt ${item.attempts}`)}` : ''
+      return `    → ${item.destination} ${colour(item.status)}${attempt}${detail} ${chalk.dim(item.messageId)}`
+    }
+    case 'skipped':
+      return chalk.yellow(`… ${item.count} items skipped: this reader fell behind the stream`)
+  }
+}
