@@ -1,0 +1,21 @@
+import {useStdout} from 'ink'
+import {useEffect, useState} from 'react'
+
+export interface TerminalSize {
+  columns: number
+  rows: number
+}
+
+/** The terminal's size, updated on resize. A stream without a size (a pipe) counts as 80×24. */
+export function useTerminalSize(): TerminalSize {
+  const {stdout} = useStdout()
+  const [size, setSize] = useState<TerminalSize>(() => ({columns: stdout.columns || 80, rows: stdout.rows || 24}))
+  useEffect(() => {
+    const onResize = () => setSize({columns: stdout.columns || 80, rows: stdout.rows || 24})
+    stdout.on('resize', onResize)
+    return () => {
+      stdout.off('resize', onResize)
+    }
+  }, [stdout])
+  return size
+}
