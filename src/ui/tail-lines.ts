@@ -19,7 +19,7 @@ export function formatTailLine(item: StreamItem): string {
               : chalk.red(`${item.violations.length} violation${item.violations.length === 1 ? '' : 's'}`) + (item.policy === 'omitted' ? chalk.yellow(' (values omitted)') : '')
       const user = item.userId ?? item.anonymousId ?? '-'
       const head = [chalk.dim(clock(item.receivedAt)), item.type.padEnd(8), chalk.bold(item.name ?? '-'), chalk.cyan(user), chalk.dim(item.source), mark, chalk.dim(item.messageId)].join('  ')
-      const details = item.violations.map((v) => `\n    ${chalk.red(v.kind)} ${v.path}: ${v.message} ${chalk.dim(`(expected ${v.expected}, got ${v.actual})`)}`)
+      const details = item.violations.map((v) => `\n    ${chalk.red(v.kind)} ${v.message} ${chalk.dim(`(expected ${v.expected}, got ${v.actual})`)}`)
       const marks = (item.deliveries ?? []).map((d) => `\n    → ${d.destination} ${d.status}`)
       return head + details.join('') + marks.join('')
     }

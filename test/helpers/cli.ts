@@ -35,7 +35,8 @@ export interface DaemonProcess {
 
 /** Starts `cdp dev --port 0 --json` in a child process and waits for its ready line. */
 export async function startDaemonProcess(dir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const child = execa('node', [binPath, 'dev', '--port', '0', '--json', '--dir', dir, ...extraArgs], {
+  const port = extraArgs.includes('--port') ? [] : ['--port', '0']
+  const child = execa('node', [binPath, 'dev', ...port, '--json', '--dir', dir, ...extraArgs], {
     env: {NO_COLOR: '1', CDP_LOG: 'info', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', ...env},
     reject: false,
     buffer: false,
