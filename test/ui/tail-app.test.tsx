@@ -38,11 +38,18 @@ async function until(app: App, check: (text: string) => boolean): Promise<string
   throw new Error(`the frame never matched:\n${frame(app)}`)
 }
 
-/** Types keys one at a time: ink reads each write as one key press, and a lone Esc resolves on the next turn. */
+/**
+ * Types keys one at a time, each once its frame is drawn: ink reads each write as one key press,
+ * and React draws the result on a later turn (tens of ms on a busy machine), not during write().
+ */
 async function press(app: App, ...sequence: string[]): Promise<void> {
   for (const key of sequence) {
+    const drawn = app.frames.length
     app.stdin.write(key)
-    await sleep(15)
+    for (let waited = 0; app.frames.length === drawn; waited += 2) {
+      if (waited > 2000) throw new Error(`no frame was drawn after the key ${JSON.stringify(key)}`)
+      await sleep(2)
+    }
   }
 }
 
@@ -279,7 +286,8 @@ describe('cdp tail: the connection and the stream', () => {
     let quit = 0
     const {app, feed} = await startWithEvents({onQuit: () => quit++})
     expect(feed.listeners).toBe(2)
-    await press(app, 'q')
+    app.stdin.write('q')
+    for (let waited = 0; feed.listeners > 0 && waited < 2000; waited += 2) await sleep(2)
     expect(quit).toBe(1)
     expect(feed.listeners).toBe(0)
   })

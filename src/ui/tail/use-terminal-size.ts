@@ -1,5 +1,5 @@
 import {useStdout} from 'ink'
-import {useEffect, useState} from 'react'
+import {useLayoutEffect, useState} from 'react'
 
 export interface TerminalSize {
   columns: number
@@ -10,7 +10,8 @@ export interface TerminalSize {
 export function useTerminalSize(): TerminalSize {
   const {stdout} = useStdout()
   const [size, setSize] = useState<TerminalSize>(() => ({columns: stdout.columns || 80, rows: stdout.rows || 24}))
-  useEffect(() => {
+  // A layout effect listens from the first commit on: a resize right after render() is not missed.
+  useLayoutEffect(() => {
     const onResize = () => setSize({columns: stdout.columns || 80, rows: stdout.rows || 24})
     stdout.on('resize', onResize)
     return () => {
