@@ -1,4 +1,8 @@
 #!/usr/bin/env node
 import {execute} from '@oclif/core'
 
+// React (cdp tail's view) runs its production build unless told otherwise: the development build
+// costs a third more CPU at 1,000 events/s.
+process.env.NODE_ENV ??= 'production'
+
 await execute({dir: import.meta.url})

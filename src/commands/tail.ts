@@ -39,7 +39,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
       // The view toggles violations itself (v), so it takes every event and starts filtered.
       const feed = connectStream({url, filter, history: flags.history})
       const {renderTail} = await import('../ui/tail/render.js')
-      await renderTail(feed, {violationsOnly: flags.violations, title: url})
+      await renderTail(feed, {violationsOnly: flags.violations, title: 'cdp tail'})
       return
     }
     const feed = connectStream({url, filter: {...filter, violations: flags.violations}, history: flags.history})

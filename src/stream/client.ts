@@ -72,7 +72,8 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
   }
   const flush = () => {
     flushTimer = undefined
-    if (pending.length === 0) return
+    // Nobody listens yet (the view is still loading): keep the items, history included, for the first listener.
+    if (pending.length === 0 || itemListeners.size === 0) return
     const batch = pending
     pending = []
     for (const listener of itemListeners) listener(batch)
@@ -132,6 +133,7 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
   return {
     onItems(listener) {
       itemListeners.add(listener)
+      if (pending.length > 0) flushTimer ??= setTimeout(flush, 0)
       return () => itemListeners.delete(listener)
     },
     onConnection(listener) {
