@@ -27,7 +27,7 @@ export function renderDevBanner(props: DevBannerProps): string {
     `    -H 'Content-Type: application/json' \\`,
     `    -d '{"userId":"user-1","event":"Signed Up","properties":{"plan":"pro"}}'`,
     '',
-    `See what arrived: ${chalk.bold('cdp events')}   Stop: Ctrl-C`,
+    `See what arrived: ${chalk.bold('cdp events')}   Watch live: ${chalk.bold('cdp tail')}   Stop: Ctrl-C`,
   ]
   return lines.join('\n')
 }
