@@ -31,11 +31,16 @@ export function backoffMs(policy: RetryPolicy, attempts: number, retryAfterMs?: 
   return retryAfterMs !== undefined ? Math.max(delay, retryAfterMs) : delay
 }
 
+const httpDateStart = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i
+
 /** Retry-After in ms: delta seconds or an HTTP date. Undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  // Date.parse takes almost anything ("1.5", "-1" are dates in 2001): only HTTP's date formats,
+  // which all start with the day's name, count.
+  if (!httpDateStart.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)
