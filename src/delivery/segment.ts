@@ -20,14 +20,15 @@ export function batchBodies(messages: readonly string[], limitBytes = limits.bat
   let current: string[] = []
   let bytes = overhead
   for (const message of messages) {
-    const size = Buffer.byteLength(message) + 1
-    if (current.length > 0 && bytes + size > limitBytes) {
+    const size = Buffer.byteLength(message)
+    // A comma goes before every message but the first of a body.
+    if (current.length > 0 && bytes + 1 + size > limitBytes) {
       bodies.push(`{"batch":[${current.join(',')}]}`)
       current = []
       bytes = overhead
     }
+    bytes += (current.length > 0 ? 1 : 0) + size
     current.push(message)
-    bytes += size
   }
   if (current.length > 0) bodies.push(`{"batch":[${current.join(',')}]}`)
   return bodies
