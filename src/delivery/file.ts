@@ -46,9 +46,15 @@ export const createFileDestination: AdapterFactory = (config, context) => {
 
   return {
     async open() {
+      // Only a check that the file can be written: the first send opens it again and reads its size,
+      // so a worker this one replaces can finish (and rotate) first.
       await openFile()
+      await handle?.close()
+      handle = undefined
     },
     async send(batch) {
+      // Opened (and its size read) before the sizes are added up.
+      await openFile()
       let pending = ''
       let pendingBytes = 0
       for (const event of batch) {

@@ -3,6 +3,7 @@ import {errorMessage, ExitCode, UserError} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {DeliveryStore} from '../store/types.js'
 import {createAdapter} from './adapters.js'
+import type {DestinationAdapter} from './types.js'
 import {DestinationWorker, type DeliveryResult} from './worker.js'
 
 export interface DeliveryManagerOptions {
@@ -35,7 +36,7 @@ export class DeliveryManager {
   async start(configs: readonly DestinationConfig[]): Promise<void> {
     for (const config of configs) {
       if (config.enabled === false) continue
-      this.running.set(config.name, {settings: JSON.stringify(config), worker: await this.startWorker(config)})
+      this.running.set(config.name, {settings: JSON.stringify(config), worker: this.startWorker(config, await this.openAdapter(config))})
     }
   }
 
@@ -57,20 +58,23 @@ export class DeliveryManager {
       const settings = JSON.stringify(config)
       const current = this.running.get(name)
       if (current?.settings === settings) continue
-      let worker: DestinationWorker
+      let adapter: DestinationAdapter
       try {
-        worker = await this.startWorker(config)
+        adapter = await this.openAdapter(config)
       } catch (error) {
         this.options.log.error(`${errorMessage(error)}${current ? '; it keeps its previous settings' : ''}`)
         continue
       }
+      // The old worker stops (and saves its cursor) before the new one reads it: two workers of
+      // one destination at once would send the same events twice.
       if (current) await current.worker.stop()
-      this.running.set(name, {settings, worker})
+      this.running.set(name, {settings, worker: this.startWorker(config, adapter)})
       this.options.log.info(`destination "${name}" (${config.type}) ${current ? 'restarted with new settings' : 'started'}`)
     }
   }
 
-  private async startWorker(config: DestinationConfig): Promise<DestinationWorker> {
+  /** The destination's adapter, opened: fails with a clear error when the destination cannot be reached. */
+  private async openAdapter(config: DestinationConfig): Promise<DestinationAdapter> {
     const adapter = createAdapter(config, {dir: this.options.dir, log: this.options.log})
     try {
       await adapter.open?.()
@@ -83,6 +87,10 @@ export class DeliveryManager {
         code: 'destination_unavailable',
       })
     }
+    return adapter
+  }
+
+  private startWorker(config: DestinationConfig, adapter: DestinationAdapter): DestinationWorker {
     const worker = new DestinationWorker({config, adapter, store: this.options.store, log: this.options.log, onResults: this.options.onResults, wantResults: this.options.wantResults, pollMs: this.options.pollMs})
     worker.wake()
     return worker
