@@ -49,7 +49,7 @@ export function configProblems(value: unknown): string[] {
   config.destinations?.forEach((destination, index) => {
     const earlier = destinationNames.get(destination.name)
     if (earlier === undefined) destinationNames.set(destination.name, index)
-    else problems.push(`/destinations/${index}/name: the same name as /destinations/${earlier}`)
+    else problems.push(`/destinations/${index}/name: destination "${destination.name}" has the same name as /destinations/${earlier}; each destination needs its own`)
     const validate = validateDestination.get(destination.type)
     const valid = validate ? validate(destination as unknown) : false
     if (!validate) {
