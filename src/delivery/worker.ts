@@ -254,20 +254,43 @@ export class DestinationWorker {
 
   private async sendLane(lane: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<void> {
     for (let start = 0; start < lane.length; start += this.batchSize) {
+      if (this.stopped) return
       const batch = lane.slice(start, start + this.batchSize)
-      const began = Date.now()
-      try {
-        await this.send(batch.map((item) => item.event))
-        const ms = Date.now() - began
-        for (const item of batch) delivered.push({item, ms})
-      } catch (error) {
-        if (error instanceof Stopping) return
-        const failure = asDeliveryError(error)
-        failures.push({items: batch, error: failure, ms: Date.now() - began})
+      const failed = await this.sendBatch(batch, delivered, failures, skipped)
+      if (failed) {
         // The rest of the lane is not tried: its users' order must hold, and the destination may be down.
         skipped.push(...lane.slice(start + this.batchSize))
         return
       }
+    }
+  }
+
+  /**
+   * Sends one batch; true when it failed in a way that stops the lane. A batch refused outright
+   * (a 400, say) is sent again one event at a time, so one bad event does not take its
+   * neighbours to the dead letters with it.
+   */
+  private async sendBatch(batch: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<boolean> {
+    const began = Date.now()
+    try {
+      await this.send(batch.map((item) => item.event))
+      const ms = Date.now() - began
+      for (const item of batch) delivered.push({item, ms})
+      return false
+    } catch (error) {
+      if (error instanceof Stopping) return true
+      const failure = asDeliveryError(error)
+      if (failure.retryable || batch.length === 1) {
+        failures.push({items: batch, error: failure, ms: Date.now() - began})
+        return failure.retryable
+      }
+      for (let i = 0; i < batch.length; i++) {
+        if (this.stopped || (await this.sendBatch([batch[i]], delivered, failures, skipped))) {
+          skipped.push(...batch.slice(i + 1))
+          return true
+        }
+      }
+      return false
     }
   }
 

@@ -41,10 +41,11 @@ export function renderDeliveriesReport(report: DeliveriesReport, statusAsked?: s
     'destination'.padEnd(18) + ['type'.padEnd(9), 'delivered'.padStart(9), 'pending'.padStart(8), 'retrying'.padStart(9), 'dead'.padStart(6), 'success'.padStart(8), 'latency p50 / p99'.padStart(18)].join(' '),
   )
   const lines = [header, ...report.destinations.map(destinationLine), '']
-  const what = statusAsked ? `${statusAsked} deliveries` : 'failed deliveries (retrying or dead)'
-  if (report.records.length === 0) lines.push(chalk.dim(`No ${what}.`))
+  const n = report.records.length
+  const what = `${statusAsked ?? 'failed'} deliver${n === 1 ? 'y' : 'ies'}${statusAsked ? '' : ' (retrying or dead)'}`
+  if (n === 0) lines.push(chalk.dim(`No ${what}.`))
   else {
-    lines.push(chalk.bold(`${report.records.length} ${what}:`), ...report.records.map(recordLine))
+    lines.push(chalk.bold(`${n} ${what}:`), ...report.records.map(recordLine))
     if (report.records.some((r) => r.status === 'dead')) lines.push('', chalk.dim('Send dead-lettered events again with `cdp deliveries retry`.'))
   }
   return lines.join('\n')

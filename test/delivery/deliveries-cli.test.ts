@@ -72,7 +72,7 @@ describe('cdp deliveries against a stopped daemon\'s store', () => {
         'archive           file              3        0         0      0     100% <latency>',
         'off (disabled)    webhook           0        0         0      0        -                  -',
         '',
-        '1 failed deliveries (retrying or dead):',
+        '1 failed delivery (retrying or dead):',
         '#1     crm-hook       dead      Signed Up              bad-1 1 attempt 422 {"error":"email is invalid"}',
         '',
         'Send dead-lettered events again with `cdp deliveries retry`.',

@@ -151,6 +151,22 @@ describe('webhook destination', () => {
     expect(after.records[0].history.map((h: any) => h.status ?? 'ok')).toEqual([400, 'ok'])
   })
 
+  it('a refused batch is sent again event by event: only the bad event is dead-lettered', async () => {
+    sink = await startSink((request) => (request.body.includes('poison') ? {status: 400, body: 'cannot parse'} : {status: 200}))
+    await startWith({name: 'batched', type: 'webhook', url: sink.url, batchSize: 10})
+    const batch = [1, 2, 3, 4, 5].map((n) => ({type: 'track', ...track('frank', n), properties: {n, note: n === 3 ? 'poison' : 'fine'}}))
+    expect((await post(`${daemon!.url}/v1/batch`, {batch}, {writeKey})).status).toBe(200)
+    const report = await waitFor('every event settled', async () => {
+      const answer = await deliveries()
+      return answer.destinations[0].delivered + answer.destinations[0].dead === 5 ? answer : undefined
+    })
+    expect(report.destinations[0]).toMatchObject({delivered: 4, dead: 1, pending: 0, retrying: 0})
+    expect(report.records.map((r: any) => [r.messageId, r.status, r.lastError])).toEqual([['frank-3', 'dead', 'HTTP 400: cannot parse']])
+    // One batch of five, refused; then each event alone.
+    expect(sink.requests.map((r) => JSON.parse(r.body).length)).toEqual([5, 1, 1, 1, 1, 1])
+    expect(sink.accepted().map((m) => m.messageId)).toEqual(['frank-1', 'frank-2', 'frank-4', 'frank-5'])
+  })
+
   it('signs each body with HMAC-SHA256 of the shared secret, sends custom headers, and batches when asked', async () => {
     sink = await startSink()
     await startWith({

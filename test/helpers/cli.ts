@@ -13,7 +13,7 @@ export interface CliResult {
 export async function runCli(args: string[], options: {cwd?: string; env?: Record<string, string>; input?: string} = {}): Promise<CliResult> {
   const result = await execa('node', [binPath, ...args], {
     cwd: options.cwd,
-    env: {NO_COLOR: '1', FORCE_COLOR: '0', CDP_LOG: 'warn', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', ...options.env},
+    env: {NO_COLOR: '1', FORCE_COLOR: '0', CDP_LOG: 'warn', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', NODE_ENV: 'production', ...options.env},
     input: options.input ?? '',
     reject: false,
     timeout: 60_000,
@@ -37,7 +37,7 @@ export interface DaemonProcess {
 export async function startDaemonProcess(dir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
   const port = extraArgs.includes('--port') ? [] : ['--port', '0']
   const child = execa('node', [binPath, 'dev', ...port, '--json', '--dir', dir, ...extraArgs], {
-    env: {NO_COLOR: '1', CDP_LOG: 'info', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', ...env},
+    env: {NO_COLOR: '1', CDP_LOG: 'info', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', NODE_ENV: 'production', ...env},
     reject: false,
     buffer: false,
   })
