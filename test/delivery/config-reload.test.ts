@@ -1,11 +1,11 @@
 import path from 'node:path'
-import {createServer} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
 import {memoryLogger, startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
 import {startSink, type Sink} from '../helpers/sink.js'
 import {waitFor} from '../helpers/wait.js'
 import {testSources, writeConfig} from '../helpers/workspace.js'
+import {unusedPort} from '../helpers/ports.js'
 
 const writeKey = testSources[0].writeKey
 let daemon: TestDaemon | undefined
@@ -171,7 +171,7 @@ describe('cdp.json edited while cdp dev runs', () => {
   it('a changed destination that cannot start keeps its previous settings, and says so', async () => {
     const hook = await sink()
     await start({sources: testSources, destinations: [{name: 'hook', type: 'webhook', url: hook.url}]})
-    const port = await closedPort()
+    const port = await unusedPort()
     const logged = await edit(
       {sources: testSources, destinations: [{name: 'hook', type: 'postgres', connectionString: `postgres://cdp@127.0.0.1:${port}/analytics`}]},
       'it keeps its previous settings',
@@ -223,14 +223,3 @@ describe('cdp.json edited while cdp dev runs', () => {
   })
 })
 
-/** A port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}

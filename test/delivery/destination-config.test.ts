@@ -1,9 +1,9 @@
 import {existsSync} from 'node:fs'
-import {createServer} from 'node:net'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {runCli, startDaemonProcess} from '../helpers/cli.js'
 import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
+import {unusedPort} from '../helpers/ports.js'
 
 let cleanups: (() => void)[] = []
 afterEach(() => {
@@ -31,17 +31,6 @@ async function startRefused(dir: string): Promise<{exitCode: number; lines: stri
 
 const hint = 'Try: Fix these fields in cdp.json; the README\'s "The workspace" section describes it.'
 
-/** A port nothing listens on: one the system just handed out and took back. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 describe('cdp dev refuses a bad destination, naming it', () => {
   it('an unknown destination type', async () => {
@@ -137,7 +126,7 @@ describe('cdp dev refuses a bad destination, naming it', () => {
   })
 
   it('a PostgreSQL destination whose server is not there: exit 3, the password hidden', async () => {
-    const port = await closedPort()
+    const port = await unusedPort()
     const dir = workspace([{name: 'warehouse', type: 'postgres', connectionString: `postgres://cdp:s3cret@127.0.0.1:${port}/analytics`}])
     const {exitCode, lines} = await startRefused(dir)
     expect(exitCode).toBe(3)
@@ -148,7 +137,7 @@ describe('cdp dev refuses a bad destination, naming it', () => {
   })
 
   it('starts when the unreachable destination is disabled', async () => {
-    const port = await closedPort()
+    const port = await unusedPort()
     const dir = workspace([
       {name: 'warehouse', type: 'postgres', enabled: false, connectionString: `postgres://cdp@127.0.0.1:${port}/analytics`},
       {name: 'archive', type: 'file', path: 'events.ndjson'},

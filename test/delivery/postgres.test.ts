@@ -1,4 +1,3 @@
-import {createServer} from 'node:net'
 import pg from 'pg'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {DestinationConfig} from '../../src/config/schema.js'
@@ -8,6 +7,7 @@ import {ExitCode, UserError} from '../../src/errors.js'
 import {createLogger, silentLogger, type Logger} from '../../src/log.js'
 import type {SegmentMessage} from '../../src/spec/types.js'
 import {postgresAvailable, startPostgres, type PostgresServer} from '../helpers/postgres-server.js'
+import {unusedPort} from '../helpers/ports.js'
 
 const context = {
   library: {name: 'analytics.js', version: '1.84.3'},
@@ -386,7 +386,7 @@ describe.skipIf(!postgresAvailable())('postgres destination', () => {
   })
 
   it('refuses to open when PostgreSQL is not there, naming the destination and hiding the password', async () => {
-    const port = await closedPort()
+    const port = await unusedPort()
     const adapter = destination({connectionString: `postgres://cdp:s3cret@127.0.0.1:${port}/analytics`})
 
     const error = await adapter.open!().catch((e: unknown) => e)
@@ -416,14 +416,3 @@ describe.skipIf(!postgresAvailable())('postgres destination', () => {
   })
 })
 
-/** A port nothing listens on: taken from the system, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}

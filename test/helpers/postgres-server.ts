@@ -1,10 +1,10 @@
 import {execFileSync} from 'node:child_process'
 import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
 import pg from 'pg'
+import {unusedPort} from './ports.js'
 
 export interface PostgresServer {
   /** postgres://… for a fresh database on this server. */
@@ -39,17 +39,6 @@ export function postgresAvailable(): boolean {
   return postgresBinDir() !== undefined || Boolean(process.env.CI)
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * Starts a throwaway PostgreSQL server (fsync off, TCP on 127.0.0.1 only) in a temp folder and
@@ -71,7 +60,7 @@ export async function startPostgres(options: {database?: string} = {}): Promise<
   const run = (command: string, args: string[]) =>
     asRoot ? execa('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]) : execa(path.join(bin, command), args)
 
-  const port = await freePort()
+  const port = await unusedPort()
   let started = false
   const stop = async () => {
     if (started) await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']).catch(() => undefined)
