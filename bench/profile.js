@@ -1,13 +1,17 @@
 // Where the daemon's time goes under load (after `npm run build`):
 //
 //   node bench/profile.js [--batch 0|100] [--connections 32|8] [--duration 5] [--top 25]
+//                         [--destinations webhook,file,segment,postgres]
 //
 // Starts `cdp dev` under `node --cpu-prof`, drives it with bench/load.js, stops it with SIGTERM
 // (the profile is written on exit) and prints the functions with the most self time, then the
 // same grouped by package/file. The .cpuprofile is kept in bench/results/ for Chrome DevTools.
+// --destinations configures those destinations in a cdp.json, as bench/delivery.js does (webhook
+// with batchSize 100 and segment to bench/sink-server.js, file, postgres to bench/postgres.js), so
+// that the profile shows what delivering costs the daemon while it ingests.
 
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -21,6 +25,7 @@ const {values: args} = parseArgs({
     warmup: {type: 'string', default: '1'},
     duration: {type: 'string', default: '5'},
     top: {type: 'string', default: '25'},
+    destinations: {type: 'string', default: ''},
   },
 })
 const batch = Number(args.batch)
@@ -28,6 +33,28 @@ const connections = args.connections ?? (batch > 0 ? '8' : '32')
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cdp-bench-profile-'))
 const profDir = path.join(dir, 'prof')
+const wanted = args.destinations.split(',').filter(Boolean)
+let sink
+let postgres
+if (wanted.length > 0) {
+  const {startServer} = await import('./processes.js')
+  const destinations = []
+  if (wanted.includes('webhook') || wanted.includes('segment')) sink = await startServer([path.join(root, 'bench', 'sink-server.js')])
+  for (const type of wanted) {
+    if (type === 'webhook') destinations.push({name: 'webhook', type, url: `${sink.url}/webhook`, batchSize: 100})
+    else if (type === 'segment') destinations.push({name: 'segment', type, writeKey: 'bench-forward-key', url: sink.url})
+    else if (type === 'file') destinations.push({name: 'file', type, path: 'out/events.ndjson'})
+    else if (type === 'postgres') {
+      const {createPostgres} = await import('./postgres.js')
+      postgres = await createPostgres()
+      await postgres.start()
+      await postgres.createDatabase('bench_profile')
+      destinations.push({name: 'postgres', type, connectionString: postgres.connectionString('bench_profile'), schema: 'bench'})
+    } else throw new Error(`unknown destination type ${type}`)
+  }
+  mkdirSync(path.join(dir, 'ws'), {recursive: true})
+  writeFileSync(path.join(dir, 'ws', 'cdp.json'), JSON.stringify({sources: [{name: 'bench', writeKey: 'bench-write-key'}], destinations}))
+}
 const daemon = spawn(
   process.execPath,
   ['--cpu-prof', '--cpu-prof-dir', profDir, path.join(root, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', path.join(dir, 'ws')],
@@ -54,6 +81,8 @@ load.stdout.on('data', (d) => (loadOut += d))
 await new Promise((resolve) => load.on('close', resolve))
 daemon.kill('SIGTERM')
 await exited
+await sink?.stop()
+await postgres?.remove()
 let result
 try {
   result = JSON.parse(loadOut.trim().split('\n').pop())
@@ -66,7 +95,7 @@ console.log(`load under --cpu-prof: ${Math.round(result.requestsPerSec)} req/s, 
 
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
 const profile = JSON.parse(readFileSync(path.join(profDir, file), 'utf8'))
-const keep = path.join(root, 'bench', 'results', `daemon-${batch > 0 ? 'batch' : 'single'}.cpuprofile`)
+const keep = path.join(root, 'bench', 'results', `daemon-${batch > 0 ? 'batch' : 'single'}${wanted.length > 0 ? `-${wanted.join('-')}` : ''}.cpuprofile`)
 mkdirSync(path.dirname(keep), {recursive: true})
 renameSync(path.join(profDir, file), keep)
 rmSync(dir, {recursive: true, force: true})

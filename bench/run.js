@@ -16,10 +16,15 @@
 // (ratios.singleVsCeiling, ratios.batchVsStorage, medians.cdpSingle, ...); the sweep is under
 // `sweep` and `ratiosByConnections`.
 //
-// Options: --rounds 3 --warmup 1 --duration 5 --storage-duration 3 (seconds).
+// The destination benchmark (bench/delivery.js, issue 5) runs at the end of every round: ingest
+// with three destinations configured vs none (target ≥ 80%), and how fast each destination type
+// drains a backlog; its results are the `delivery` section of latest.json.
+//
+// Options: --rounds 3 --warmup 1 --duration 5 --storage-duration 3 (seconds);
+// --drain-events 50000 --drain-users 1,1000 (bench/delivery.js); --skip-delivery.
 // Writes bench/results/latest.json.
 
-import {spawn, execFileSync} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,6 +32,8 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import Database from 'better-sqlite3'
 import {eventBytes} from './payload.js'
+import {runJson, startServer} from './processes.js'
+import {createDeliveryBench} from './delivery.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bench = path.join(root, 'bench')
@@ -37,6 +44,9 @@ const {values: args} = parseArgs({
     warmup: {type: 'string', default: '1'},
     duration: {type: 'string', default: '5'},
     'storage-duration': {type: 'string', default: '3'},
+    'drain-events': {type: 'string', default: '50000'},
+    'drain-users': {type: 'string', default: '1,1000'},
+    'skip-delivery': {type: 'boolean', default: false},
   },
 })
 const rounds = Number(args.rounds)
@@ -55,79 +65,6 @@ const STORAGE_TX_ROWS = 1000
 if (!existsSync(path.join(root, 'dist', 'services', 'dev.js'))) {
   console.error('dist/ is missing: run `npm run build` first (or `npm run bench`, which builds).')
   process.exit(1)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-/** Runs `node file args`, answers the JSON of its last stdout line. */
-function runJson(file, argv, {timeoutMs = 120_000} = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file, ...argv], {cwd: root, stdio: ['ignore', 'pipe', 'pipe']})
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      const last = out.trim().split('\n').pop() ?? ''
-      try {
-        const result = JSON.parse(last)
-        if (code !== 0 || result.error) reject(new Error(`${path.basename(file)} exited ${code}: ${result.error ?? ''}\n${err}`))
-        else resolve(result)
-      } catch {
-        reject(new Error(`${path.basename(file)} exited ${code} without a JSON result\n${out}\n${err}`))
-      }
-    })
-  })
-}
-
-/** Starts a server process that prints a {"event":"ready"} JSON line; answers {url, sources, pid, stop()}. */
-function startServer(argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...env}})
-    let out = ''
-    let err = ''
-    let ready = false
-    const exited = new Promise((settle) => child.on('close', (code, signal) => settle({code, signal})))
-    const timer = setTimeout(() => {
-      if (!ready) {
-        child.kill('SIGKILL')
-        reject(new Error(`server did not start within 20 s: ${argv.join(' ')}\n${err}`))
-      }
-    }, 20_000)
-    child.stderr.on('data', (d) => (err += d))
-    child.stdout.on('data', (d) => {
-      out += d
-      if (ready) return
-      const line = out.split('\n').find((l) => l.includes('"event":"ready"'))
-      if (!line) return
-      ready = true
-      clearTimeout(timer)
-      const info = JSON.parse(line)
-      resolve({
-        url: info.url,
-        sources: info.sources,
-        database: info.database,
-        pid: child.pid,
-        stderr: () => err,
-        async stop() {
-          child.kill('SIGTERM')
-          const force = setTimeout(() => child.kill('SIGKILL'), 15_000)
-          const result = await exited
-          clearTimeout(force)
-          return result
-        },
-      })
-    })
-    exited.then(({code}) => {
-      if (!ready) {
-        clearTimeout(timer)
-        reject(new Error(`server exited ${code} before it was ready: ${argv.join(' ')}\n${err}`))
-      }
-    })
-  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,6 +194,20 @@ console.log(
     `storage: ${storageDuration} s in ${STORAGE_TX_ROWS}-row transactions; event ${eventBytes()} bytes of JSON\n`,
 )
 
+// Same concurrencies and batch size as the ingest scenarios above.
+const delivery = args['skip-delivery']
+  ? null
+  : createDeliveryBench({
+      warmup,
+      duration,
+      drainEvents: Number(args['drain-events']),
+      drainUsers: args['drain-users'].split(',').map(Number),
+      singleConnections: SINGLE_CONNECTIONS,
+      batchConnections: BATCH_CONNECTIONS,
+      batchSize: BATCH_SIZE,
+    })
+const deliveryPerRound = []
+
 const perRound = []
 for (let round = 1; round <= rounds; round++) {
   const results = {}
@@ -278,6 +229,15 @@ for (let round = 1; round <= rounds; round++) {
     }
   }
   perRound.push(results)
+  if (!delivery) continue
+  const deliveryResults = {}
+  for (const scenario of delivery.scenarios(round)) {
+    const conns = scenario.connections ? `${String(scenario.connections).padStart(3)} conns` : ''.padEnd(9)
+    process.stdout.write(`round ${round}/${rounds}  ${scenario.label.padEnd(56)} ${conns} `)
+    deliveryResults[scenario.id] = await delivery.run(scenario)
+    console.log(delivery.describe(scenario, deliveryResults[scenario.id]))
+  }
+  deliveryPerRound.push(deliveryResults)
 }
 
 const medians = {}
@@ -475,6 +435,13 @@ console.log(
     `--check ${codegen.checkSeconds.toFixed(2)} s (target < 2 s) ${codegen.checkSeconds < 2 ? 'MET' : 'MISSED'}; bare CLI start ${codegen.cliStartSeconds.toFixed(2)} s`,
 )
 
+let deliverySummary = null
+if (delivery) {
+  deliverySummary = delivery.summarize(deliveryPerRound)
+  delivery.print(deliverySummary)
+  await delivery.close()
+}
+
 const finished = new Date()
 const report = {
   date: started.toISOString(),
@@ -512,6 +479,7 @@ const report = {
   sweep,
   lostEvents: lost,
   rounds: perRound,
+  delivery: deliverySummary,
 }
 mkdirSync(path.join(bench, 'results'), {recursive: true})
 writeFileSync(path.join(bench, 'results', 'latest.json'), JSON.stringify(report, null, 2) + '\n')
