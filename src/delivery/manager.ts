@@ -1,7 +1,7 @@
 import type {DestinationConfig} from '../config/schema.js'
 import {errorMessage, ExitCode, UserError} from '../errors.js'
 import type {Logger} from '../log.js'
-import type {DeliveryStore} from '../store/types.js'
+import type {DeliveryStore, NewEvent} from '../store/types.js'
 import {createAdapter} from './adapters.js'
 import type {DestinationAdapter} from './types.js'
 import {DestinationWorker, type DeliveryResult} from './worker.js'
@@ -96,9 +96,14 @@ export class DeliveryManager {
     return worker
   }
 
-  /** Events were stored: every destination looks for its share. */
-  wake(): void {
-    for (const {worker} of this.running.values()) worker.wake()
+  /** Events were committed: every destination takes its share. */
+  offer(rows: readonly NewEvent[], seqs: readonly number[]): void {
+    for (const {worker} of this.running.values()) worker.offer(rows, seqs)
+  }
+
+  /** The store's events were deleted: every destination starts again from the first new event. */
+  restart(): void {
+    for (const {worker} of this.running.values()) worker.restart()
   }
 
   /** Delivery records changed outside the workers (dead-lettered events queued again). */

@@ -9,6 +9,8 @@ export interface DestinationReport {
   enabled: boolean
   delivered: number
   pending: number
+  /** The backlog was counted only up to `pending`: there are at least that many. */
+  pendingCapped: boolean
   retrying: number
   dead: number
   /** Attempts that failed, each event counted once per attempt. */
@@ -39,7 +41,7 @@ export function deliveryReport(store: DeliveryStore, destinations: readonly Dest
     const state = store.destinationState(config.name)
     const counts = state
       ? store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
-      : {pending: 0, retrying: 0, dead: 0}
+      : {pending: 0, pendingCapped: false, retrying: 0, dead: 0}
     const histogram = new LatencyHistogram(state?.latency)
     const delivered = state?.delivered ?? 0
     const settled = delivered + counts.dead

@@ -2,8 +2,10 @@ import {defaultTimeoutMs, destinationDefaults, type DestinationType} from '../co
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../spec/types.js'
-import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, OpenDelivery, QueuedEvent} from '../store/types.js'
+import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
+import {destinationTakes} from './filter.js'
 import {LatencyHistogram} from './latency.js'
+import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
 import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from './types.js'
 
@@ -32,6 +34,8 @@ export interface WorkerOptions {
   pollMs?: number
   /** How often the cursor and counters are saved when nothing failed. */
   saveEveryMs?: number
+  /** How long to let a partial batch gather before sending it (default 20 ms). */
+  lingerMs?: number
 }
 
 /** History entries kept per delivery record. */
@@ -104,6 +108,12 @@ export class DestinationWorker {
   private readonly histogram: LatencyHistogram
   private readonly pollMs: number
   private readonly saveEveryMs: number
+  private readonly lingerMs: number
+  /** Events committed since the last read of the store, while the worker keeps up. */
+  private readonly recent: RecentEvents
+  /** Bumped when the store's events are deleted: a round begun before drops its results. */
+  private generation = 0
+  private lingerTimer?: NodeJS.Timeout
   private cursor: number
   private savedCursor: number
   private unsaved = {delivered: 0, failedAttempts: 0}
@@ -134,6 +144,8 @@ export class DestinationWorker {
     this.retry = retryPolicy(config.retry)
     this.pollMs = options.pollMs ?? 1000
     this.saveEveryMs = options.saveEveryMs ?? 250
+    this.lingerMs = options.lingerMs ?? 20
+    this.recent = new RecentEvents((row) => destinationTakes(config, {type: row.type, name: row.event, source: row.source, policy: row.policy}))
     const state = store.openDestination(this.name)
     this.cursor = state.cursor
     this.savedCursor = state.cursor
@@ -142,25 +154,60 @@ export class DestinationWorker {
     this.openDueAt = store.nextRetryAt(this.name) ?? Infinity
   }
 
-  /** New events may be queued: look now. Cheap when already busy. */
+  /** Events were committed: the ones this destination takes are kept in memory for it, and it looks. */
+  offer(rows: readonly NewEvent[], seqs: readonly number[]): void {
+    this.recent.offer(rows, seqs)
+    this.wake()
+  }
+
+  /**
+   * New events may be queued: look soon. Cheap when already busy. A partial batch is given
+   * lingerMs to fill, so that events arriving one by one still go in batches.
+   */
   wake(): void {
     if (this.stopped) return
     if (this.running) {
       this.rerun = true
       return
     }
+    if (this.lingerTimer) return
+    if (this.lingerMs > 0 && this.recent.size < this.batchSize) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined
+        this.start()
+      }, this.lingerMs)
+      return
+    }
+    this.start()
+  }
+
+  private start(): void {
+    if (this.stopped || this.running) return
     this.running = true
     clearTimeout(this.timer)
     this.loop = this.work()
+  }
+
+  /** The store's events were deleted and numbering starts again: so does this destination. */
+  restart(): void {
+    this.generation++
+    this.cursor = 0
+    this.savedCursor = 0
+    this.recent.desync()
+    this.refreshOpen()
+    this.wake()
   }
 
   private async work(): Promise<void> {
     try {
       for (;;) {
         this.rerun = false
-        const worked = await this.round()
+        const result = await this.round()
         if (this.stopped) break
-        if (!worked && !this.rerun) break
+        if (result === 'full') continue
+        if (!this.rerun) break
+        // Events came in during the round: let them gather into a batch.
+        if (this.lingerMs > 0 && this.recent.size < this.batchSize) await new Promise((resolve) => setTimeout(resolve, this.lingerMs))
       }
       this.saveIfDue(false)
     } catch (error) {
@@ -200,18 +247,25 @@ export class DestinationWorker {
     return this.cursor !== this.savedCursor || this.unsaved.delivered > 0 || this.unsaved.failedAttempts > 0
   }
 
-  /** One round: take what is due, send it lane by lane, record what happened. False when there was nothing to do. */
-  private async round(): Promise<boolean> {
+  /**
+   * One round: take what is due, send it lane by lane, record what happened. 'idle' when there
+   * was nothing to do, 'full' when there may be more waiting at once.
+   */
+  private async round(): Promise<'idle' | 'partial' | 'full'> {
     const now = Date.now()
-    if (now < this.pausedUntil) return false
+    if (now < this.pausedUntil) return 'idle'
+    const generation = this.generation
     const window = this.batchSize * this.concurrency
     const open = this.held.size > 0 && now >= this.openDueAt ? this.dueOpenDeliveries(now, window) : []
     const fresh: Item[] = []
     const holding: Item[] = []
     let cursor = this.cursor
+    let full = open.length >= window
     if (open.length < window) {
-      const queued = this.options.store.queuedEvents(this.cursor, this.filter, window - open.length)
+      const room = window - open.length
+      const queued = this.recent.take(room) ?? this.readStore(room)
       cursor = queued.cursor
+      full = queued.events.length >= room
       for (const event of queued.events) {
         const item = {event: outgoing(event), receivedAt: event.receivedAt}
         if (this.held.has(item.event.userKey)) holding.push(item)
@@ -220,7 +274,7 @@ export class DestinationWorker {
     }
     if (open.length === 0 && fresh.length === 0 && holding.length === 0) {
       this.cursor = cursor
-      return false
+      return 'idle'
     }
 
     const lanes: Item[][] = Array.from({length: this.concurrency}, () => [])
@@ -230,10 +284,17 @@ export class DestinationWorker {
     /** Items not attempted because an earlier send in their lane failed. */
     const skipped: Item[] = []
     await Promise.all(lanes.map((lane) => this.sendLane(lane, delivered, failures, skipped)))
-    if (this.stopped) return false
+    if (this.stopped || generation !== this.generation) return 'idle'
     this.cursor = cursor
     this.record(now, delivered, failures, [...holding, ...skipped])
-    return true
+    return full ? 'full' : 'partial'
+  }
+
+  /** Reads queued events from the store; once it reaches the newest, later commits are followed in memory. */
+  private readStore(limit: number): {events: QueuedEvent[]; cursor: number} {
+    const queued = this.options.store.queuedEvents(this.cursor, this.filter, limit)
+    if (queued.complete) this.recent.syncedAt(queued.cursor)
+    return queued
   }
 
   /** Open records due now, oldest first; a user whose oldest record is not due waits whole. */
@@ -400,6 +461,7 @@ export class DestinationWorker {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.lingerTimer)
     this.stopController.abort(new Stopping())
     await this.loop
     this.saveIfDue(false)

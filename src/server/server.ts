@@ -31,6 +31,8 @@ export interface ServerDeps {
     destinations: () => readonly DestinationConfig[]
     /** Dead-lettered events were queued again: the workers look now. */
     retried: () => void
+    /** DELETE /api/events emptied the store: cursors start again. */
+    eventsDeleted: () => void
   }
 }
 
@@ -93,7 +95,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
       return
     }
     if (method === 'DELETE') {
-      sendJson(res, 200, {deleted: deps.store.resetEvents()})
+      const deleted = deps.store.resetEvents()
+      deps.deliveries?.eventsDeleted()
+      sendJson(res, 200, {deleted})
       return
     }
     throw new HttpError(405, 'method_not_allowed', `/api/events takes GET or DELETE, not ${method}`)

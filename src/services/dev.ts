@@ -86,7 +86,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   })
   const writer = new GroupCommitter(store, (events, result) => {
     try {
-      deliveries.wake()
+      if (result.seqs) deliveries.offer(events, result.seqs)
       hub.publishEvents(events, result)
     } catch (error) {
       options.log.error(`after a commit: ${errorMessage(error)}`)
@@ -114,7 +114,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         log: options.log,
         version: cdpVersion,
         bodyTimeoutMs: options.bodyTimeoutMs,
-        deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh()},
+        deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
         stream: {hub, history: (filter, range) => historyEvents(store, store.deliveries, destinations, filter, range)},
       },
       {port: options.port, host: options.host},

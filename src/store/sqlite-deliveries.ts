@@ -14,6 +14,9 @@ import type {
 
 type Prepare = (sql: string) => Database.Statement
 
+/** Queued events are counted up to this many: a count runs on the daemon's thread, and a backlog can be millions. */
+const pendingCountCap = 10_000
+
 const queuedColumns = `e.seq, e.message_id AS messageId, e.source, e.type, e.event, e.user_id AS userId, e.anonymous_id AS anonymousId,
   e.received_at AS receivedAt, e.message`
 
@@ -89,15 +92,18 @@ export class SqliteDeliveries implements DeliveryStore {
     return this.destinationState(name) as DestinationState
   }
 
-  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number} {
+  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number; complete: boolean} {
     const newest = (this.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as {seq: number}).seq
-    if (newest <= after) return {events: [], cursor: after}
+    if (newest === after) return {events: [], cursor: after, complete: true}
+    // The events were deleted (DELETE /api/events) and numbering started again: so does the cursor.
+    if (newest < after) after = 0
     const where = filterSql(filter)
     const events = this.prepare(
       `SELECT ${queuedColumns} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${where.sql} ORDER BY e.seq LIMIT ?`,
     ).all(after, newest, ...where.params, limit) as QueuedEvent[]
     // Fewer than asked: every event up to the newest was looked at, matched or not.
-    return {events, cursor: events.length < limit ? newest : events[events.length - 1].seq}
+    const complete = events.length < limit
+    return {events, cursor: complete ? newest : events[events.length - 1].seq, complete}
   }
 
   openDeliveries(destination: string, limit: number): OpenDelivery[] {
@@ -151,8 +157,11 @@ export class SqliteDeliveries implements DeliveryStore {
 
   countDeliveries(destination: string, cursor: number, filter: DestinationFilter): DeliveryCounts {
     const where = filterSql(filter)
-    const queued = (this.prepare(`SELECT count(*) AS n FROM events e WHERE e.seq > ? AND ${where.sql}`).get(cursor, ...where.params) as {n: number}).n
-    const counts: DeliveryCounts = {pending: queued, retrying: 0, dead: 0}
+    const queued = (
+      this.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM events e WHERE e.seq > ? AND ${where.sql} LIMIT ?)`).get(cursor, ...where.params, pendingCountCap + 1) as {n: number}
+    ).n
+    const capped = queued > pendingCountCap
+    const counts: DeliveryCounts = {pending: capped ? pendingCountCap : queued, pendingCapped: capped, retrying: 0, dead: 0}
     const rows = this.prepare(`SELECT status, count(*) AS n FROM deliveries WHERE destination = ? AND status <> 'delivered' GROUP BY status`).all(destination) as {
       status: 'pending' | 'retrying' | 'dead'
       n: number

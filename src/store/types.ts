@@ -184,6 +184,8 @@ export interface DestinationState {
 export interface DeliveryCounts {
   /** Queued, not yet attempted: after the cursor, or held behind an earlier event of the user. */
   pending: number
+  /** The queue after the cursor was only counted this far (counting a long backlog would stall the daemon): pending is at least this. */
+  pendingCapped: boolean
   retrying: number
   dead: number
 }
@@ -221,8 +223,11 @@ export interface DeliveryQuery {
 export interface DeliveryStore {
   /** The destination's state; a destination seen for the first time starts at the newest event. */
   openDestination(name: string): DestinationState
-  /** Events after the cursor that match the filter, oldest first; and the cursor to move to when they are done. */
-  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number}
+  /**
+   * Events after the cursor that match the filter, oldest first; the cursor to move to when they
+   * are done; and whether that cursor is the newest event stored (nothing left to read).
+   */
+  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number; complete: boolean}
   openDeliveries(destination: string, limit: number): OpenDelivery[]
   /** Users with an open delivery at the destination: their newer events must wait. */
   heldUsers(destination: string): Set<string>

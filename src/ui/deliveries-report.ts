@@ -11,7 +11,7 @@ function destinationLine(d: DestinationReport): string {
   const cells = [
     d.type.padEnd(9),
     chalk.green(String(d.delivered).padStart(9)),
-    String(d.pending).padStart(8),
+    `${d.pending}${d.pendingCapped ? '+' : ''}`.padStart(8),
     (d.retrying > 0 ? chalk.yellow : chalk.dim)(String(d.retrying).padStart(9)),
     (d.dead > 0 ? chalk.red : chalk.dim)(String(d.dead).padStart(6)),
     percent(d.successRate).padStart(8),

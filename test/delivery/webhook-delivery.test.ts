@@ -214,6 +214,18 @@ describe('webhook destination', () => {
     expect(report.records.every((r: any) => r.destination === 'down' && /ECONNREFUSED/.test(r.lastError))).toBe(true)
   })
 
+  it('after DELETE /api/events empties the store, new events are delivered again', async () => {
+    sink = await startSink()
+    await startWith({name: 'hook', type: 'webhook', url: sink.url})
+    for (let n = 1; n <= 3; n++) await post(`${daemon!.url}/v1/track`, track('gail', n), {writeKey})
+    await waitFor('three deliveries', () => sink!.accepted().length === 3)
+    const reset = await fetch(`${daemon!.url}/api/events`, {method: 'DELETE'})
+    expect(await reset.json()).toEqual({deleted: 3})
+    await post(`${daemon!.url}/v1/track`, track('gail', 4), {writeKey})
+    await waitFor('the event after the reset', () => sink!.accepted().length === 4)
+    expect(sink.accepted().map((m) => m.messageId)).toEqual(['gail-1', 'gail-2', 'gail-3', 'gail-4'])
+  })
+
   it('never forwards events quarantined by a block policy', async () => {
     sink = await startSink()
     daemon = await startTestDaemon({
