@@ -16,7 +16,7 @@ export class RecentEvents {
 
   constructor(
     private readonly takes: (row: NewEvent) => boolean,
-    private readonly limit = 20_000,
+    private readonly limit = 50_000,
   ) {}
 
   /** A read of the store reached its newest event, `seq`: later events will come through offer(). */
