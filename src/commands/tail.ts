@@ -38,6 +38,9 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
     if (interactive) {
       // The view toggles violations itself (v), so it takes every event and starts filtered.
       const feed = connectStream({url, filter, history: flags.history})
+      // ink draws only a final frame when it thinks it runs in CI (CI=true, read once when ink
+      // loads); here stdin and stdout are a terminal, so the person at it gets the live view.
+      for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false'
       const {renderTail} = await import('../ui/tail/render.js')
       await renderTail(feed, {violationsOnly: flags.violations, title: 'cdp tail'})
       return
