@@ -1,44 +1,17 @@
-// A throwaway PostgreSQL server for the delivery benchmark, the same way as
-// test/helpers/postgres-server.ts (which bench/, plain JS, cannot import): Debian's binaries
+// A throwaway PostgreSQL server for the delivery benchmark, on the same cluster set-up as the
+// tests' (test/helpers/postgres-cluster.js): Debian's binaries
 // under /usr/lib/postgresql/*/bin (or initdb on PATH), a temp data folder, TCP on 127.0.0.1 at a
 // free port, and as root the `postgres` user (initdb refuses root). Unlike the tests' server it
 // keeps PostgreSQL's durable defaults (fsync, synchronous_commit on): the benchmark measures a
 // warehouse load as it would run.
 
 import {execFileSync} from 'node:child_process'
-import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
-import {tmpdir, userInfo} from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
+import {newCluster} from '../test/helpers/postgres-cluster.js'
+import {unusedPort} from '../test/helpers/ports.js'
 
-/** The folder of PostgreSQL's server binaries, or undefined when it is not installed. */
-export function postgresBinDir() {
-  const debian = '/usr/lib/postgresql'
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian)
-      .filter((name) => existsSync(path.join(debian, name, 'bin', 'initdb')))
-      .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a))
-    if (versions.length > 0) return path.join(debian, versions[0], 'bin')
-  }
-  try {
-    const initdb = execFileSync('sh', ['-c', 'command -v initdb'], {encoding: 'utf8'}).trim()
-    return initdb ? path.dirname(initdb) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * Makes a data folder (initdb) for a server started and stopped around each use, so that it uses
@@ -47,21 +20,9 @@ function freePort() {
  * Throws when PostgreSQL is absent or does not start.
  */
 export async function createPostgres() {
-  const bin = postgresBinDir()
-  if (!bin) throw new Error('PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin or on PATH (apt-get install postgresql)')
-  const asRoot = process.getuid?.() === 0
-  const dir = mkdtempSync(path.join(tmpdir(), 'cdp-bench-postgres-'))
-  const data = path.join(dir, 'data')
-  const user = asRoot ? 'postgres' : userInfo().username
-  if (asRoot) {
-    const id = (flag) => Number(execFileSync('id', [flag, 'postgres'], {encoding: 'utf8'}).trim())
-    chownSync(dir, id('-u'), id('-g'))
-  }
-  const run = (command, argv) =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...argv], {stdio: 'pipe'})
-      : execFileSync(path.join(bin, command), argv, {stdio: 'pipe'})
-  const port = await freePort()
+  const {dir, data, user, command} = newCluster('cdp-bench-postgres-')
+  const run = (name, argv) => execFileSync(...command(name, argv), {stdio: 'pipe'})
+  const port = await unusedPort()
   let running = false
 
   const query = async (database, sql, params) => {

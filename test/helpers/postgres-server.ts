@@ -1,10 +1,10 @@
-import {execFileSync} from 'node:child_process'
-import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import {tmpdir, userInfo} from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {execa} from 'execa'
 import pg from 'pg'
+import {newCluster, postgresBinDir} from './postgres-cluster.js'
 import {unusedPort} from './ports.js'
+
 
 export interface PostgresServer {
   /** postgres://… for a fresh database on this server. */
@@ -12,23 +12,6 @@ export interface PostgresServer {
   /** The server's port, to build connection strings to other databases. */
   port: number
   stop: () => Promise<void>
-}
-
-/** The folder of PostgreSQL's server binaries: Debian's newest, else wherever initdb is on PATH. */
-export function postgresBinDir(): string | undefined {
-  const debian = '/usr/lib/postgresql'
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian)
-      .filter((name) => existsSync(path.join(debian, name, 'bin', 'initdb')))
-      .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a))
-    if (versions.length > 0) return path.join(debian, versions[0], 'bin')
-  }
-  try {
-    const initdb = execFileSync('sh', ['-c', 'command -v initdb'], {encoding: 'utf8'}).trim()
-    return initdb ? path.dirname(initdb) : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**
@@ -46,19 +29,8 @@ export function postgresAvailable(): boolean {
  * `postgres` user that Debian's package creates.
  */
 export async function startPostgres(options: {database?: string} = {}): Promise<PostgresServer> {
-  const bin = postgresBinDir()
-  if (!bin) throw new Error('PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin or on PATH (apt-get install postgresql)')
-  const asRoot = process.getuid?.() === 0
-  const dir = mkdtempSync(path.join(tmpdir(), 'cdp-postgres-'))
-  const data = path.join(dir, 'data')
-  const user = asRoot ? 'postgres' : userInfo().username
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], {encoding: 'utf8'}).trim())
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], {encoding: 'utf8'}).trim())
-    chownSync(dir, uid, gid)
-  }
-  const run = (command: string, args: string[]) =>
-    asRoot ? execa('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]) : execa(path.join(bin, command), args)
+  const {dir, data, user, command} = newCluster('cdp-postgres-')
+  const run = (name: string, args: string[]) => execa(...command(name, args))
 
   const port = await unusedPort()
   let started = false
