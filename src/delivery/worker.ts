@@ -301,15 +301,19 @@ export class DestinationWorker {
   private dueOpenDeliveries(now: number, limit: number): Item[] {
     const due: Item[] = []
     const waiting = new Set<string>()
+    let nextDue = Infinity
     for (const row of this.options.store.openDeliveries(this.name, limit * 4)) {
       if (waiting.has(row.userKey)) continue
       if (row.nextAttemptAt > now) {
         waiting.add(row.userKey)
+        nextDue = Math.min(nextDue, row.nextAttemptAt)
         continue
       }
       due.push({event: outgoing(row), receivedAt: row.receivedAt, row})
       if (due.length >= limit) break
     }
+    // Nothing due: events held behind a retrying one are not due before it, whatever their own time.
+    if (due.length === 0) this.openDueAt = nextDue
     return due
   }
 
