@@ -34,7 +34,7 @@ export interface WorkerOptions {
   pollMs?: number
   /** How often the cursor and counters are saved when nothing failed. */
   saveEveryMs?: number
-  /** How long to let a partial batch gather before sending it (default 20 ms). */
+  /** How long to let a partial batch gather before sending it (default 50 ms; Segment's SDKs wait seconds). */
   lingerMs?: number
 }
 
@@ -144,7 +144,7 @@ export class DestinationWorker {
     this.retry = retryPolicy(config.retry)
     this.pollMs = options.pollMs ?? 1000
     this.saveEveryMs = options.saveEveryMs ?? 250
-    this.lingerMs = options.lingerMs ?? 20
+    this.lingerMs = options.lingerMs ?? 50
     this.recent = new RecentEvents((row) => destinationTakes(config, {type: row.type, name: row.event, source: row.source, policy: row.policy}))
     const state = store.openDestination(this.name)
     this.cursor = state.cursor
