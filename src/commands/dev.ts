@@ -19,7 +19,7 @@ function waitForStopSignal(): Promise<NodeJS.Signals> {
 
 export default class Dev extends BaseCommand {
   static override summary = 'Start the local ingest daemon: Segment\'s HTTP Tracking API on SQLite.'
-  static override description = `Serves Segment's Tracking API (/v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias, /v1/batch, /v1/import and analytics.js's one-letter paths), stores every accepted event in .cdp/cdp.sqlite before answering 200, delivers them to the destinations in cdp.json (retrying failures, in order per user), and serves GET /api/events, DELETE /api/events, GET /api/deliveries and GET /health.
+  static override description = `Serves Segment's Tracking API (/v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias, /v1/batch, /v1/import and analytics.js's one-letter paths), stores every accepted event in .cdp/cdp.sqlite before answering 200, delivers them to the destinations in cdp.json (retrying failures, in order per user), and serves GET /api/events, DELETE /api/events, GET /api/deliveries, GET /api/stream (what \`cdp tail\` follows) and GET /health.
 Edits to cdp.json and the tracking plan apply while it runs.
 With no cdp.json it runs on defaults: one source named "default" whose write key is kept in the store.
 Ctrl-C (or SIGTERM) stops accepting, finishes in-flight requests, closes the store and exits 0.`
