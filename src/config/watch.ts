@@ -15,13 +15,13 @@ export function watchConfig(
   log: Logger,
   options: {debounceMs?: number} = {},
 ): {ready: Promise<void>; close: () => Promise<void>} {
-  const file = workspacePaths(dir).config
+  const {config: file, dir: root} = workspacePaths(dir)
   const debounceMs = options.debounceMs ?? 100
   let timer: NodeJS.Timeout | undefined
   // A chain, so that a reload never overlaps the previous one.
   let applying = Promise.resolve()
   // The folder, not the file: the file may not exist yet, and editors replace it on save.
-  const watcher = watch(workspacePaths(dir).dir, {ignoreInitial: true, depth: 0, ignored: (entry) => entry !== file && entry !== workspacePaths(dir).dir})
+  const watcher = watch(root, {ignoreInitial: true, depth: 0, ignored: (entry) => entry !== file && entry !== root})
   watcher.on('all', (event, changed) => {
     if (changed !== file) return
     clearTimeout(timer)

@@ -28,14 +28,18 @@ export interface DeliveriesReport {
   records: DeliveryRecord[]
 }
 
+/** Refuses a destination name cdp.json does not have, listing the ones it has. */
+export function checkDestinationName(destinations: readonly DestinationConfig[], name: string | undefined): void {
+  if (name === undefined || destinations.some((d) => d.name === name)) return
+  throw new UserError(`No destination named "${name}".`, {
+    hint: destinations.length > 0 ? `cdp.json has: ${destinations.map((d) => d.name).join(', ')}.` : 'cdp.json has no destinations; add one to "destinations".',
+    code: 'unknown_destination',
+  })
+}
+
 /** Where delivery stands, per destination, with the records of events that failed. */
 export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveriesQuery): DeliveriesReport {
-  if (query.destination !== undefined && !destinations.some((d) => d.name === query.destination)) {
-    throw new UserError(`No destination named "${query.destination}".`, {
-      hint: destinations.length > 0 ? `cdp.json has: ${destinations.map((d) => d.name).join(', ')}.` : 'cdp.json has no destinations; add one to "destinations".',
-      code: 'unknown_destination',
-    })
-  }
+  checkDestinationName(destinations, query.destination)
   const chosen = destinations.filter((d) => query.destination === undefined || d.name === query.destination)
   const reports = chosen.map((config): DestinationReport => {
     const state = store.destinationState(config.name)

@@ -2,21 +2,17 @@ import {readDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {workspacePaths} from '../config/workspace.js'
 import {existsSync} from 'node:fs'
-import {deliveryReport, type DeliveriesReport} from '../delivery/report.js'
+import {checkDestinationName, deliveryReport, type DeliveriesReport} from '../delivery/report.js'
 import {UserError} from '../errors.js'
 import {parseDeliveriesQuery, type DeliveriesQueryInput} from '../store/event-filter.js'
 import {SqliteStore} from '../store/sqlite-store.js'
+import {withReader} from './events.js'
 
 /** `cdp deliveries`: reads the workspace's store beside a running daemon. */
 export function listDeliveries(dir: string, input: DeliveriesQueryInput): DeliveriesReport {
   const query = parseDeliveriesQuery(input)
   const destinations = loadConfig(dir)?.config.destinations ?? []
-  const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
-  try {
-    return deliveryReport(store.deliveries, destinations, query)
-  } finally {
-    store.close()
-  }
+  return withReader(dir, (store) => deliveryReport(store.deliveries, destinations, query))
 }
 
 export interface RetryRequest {
@@ -36,9 +32,7 @@ export interface RetryResult {
  */
 export async function retryDeliveries(dir: string, request: RetryRequest): Promise<RetryResult> {
   const destinations = loadConfig(dir)?.config.destinations ?? []
-  if (request.destination !== undefined && !destinations.some((d) => d.name === request.destination)) {
-    throw new UserError(`No destination named "${request.destination}".`, {hint: `cdp.json has: ${destinations.map((d) => d.name).join(', ') || 'none'}.`, code: 'unknown_destination'})
-  }
+  checkDestinationName(destinations, request.destination)
   const daemon = readDaemonInfo(dir)
   if (daemon) {
     let response: Response

@@ -12,7 +12,8 @@ export interface EventsResult {
   events: StoredEvent[]
 }
 
-function withReader<T>(dir: string, read: (store: SqliteStore) => T): T {
+/** Opens the workspace's store read-only (beside a running daemon), reads, and closes it. */
+export function withReader<T>(dir: string, read: (store: SqliteStore) => T): T {
   const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
   try {
     return read(store)

@@ -1,15 +1,14 @@
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {ExitCode, UserError} from '../errors.js'
-import {workspacePaths} from '../config/workspace.js'
 import {declaredPaths} from '../plan/declared.js'
 import {inferRule} from '../plan/infer.js'
 import {loadPlan} from '../plan/load.js'
 import {SchemaObserver, type ObservedEvent, type ObservedField} from '../plan/observe.js'
 import {eventSlug} from '../plan/segment-rules.js'
 import type {TrackingPlan} from '../plan/types.js'
-import {SqliteStore} from '../store/sqlite-store.js'
 import {planFolders} from './plan-validate.js'
+import {withReader} from './events.js'
 
 export interface ObservedProperty {
   path: string
@@ -30,17 +29,14 @@ export interface ObservedEventReport {
 }
 
 function observeStore(dir: string, event?: string): ObservedEvent[] {
-  const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
   const observer = new SchemaObserver()
-  try {
+  withReader(dir, (store) => {
     for (const message of store.iterateMessages(['track', 'identify', 'group'])) {
       // Violation Generated events are cdp's own, not the app's.
       if (message.type === 'track' && message.userId === 'schema-violations') continue
       if (event === undefined || (message.type === 'track' ? message.event === event : message.type === event)) observer.add(message)
     }
-  } finally {
-    store.close()
-  }
+  })
   return [...observer.events.values()]
 }
 
