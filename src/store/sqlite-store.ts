@@ -137,41 +137,22 @@ export class SqliteStore implements EventStore {
   }
 
   eventsAfter(after: number, filter: EventFilter): StoredEvent[] {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (after > 0) {
-      where.push('seq > ?')
-      params.push(after)
-    }
-    if (filter.type) {
-      where.push('type = ?')
-      params.push(filter.type)
-    }
-    if (filter.event) {
-      where.push('event = ?')
-      params.push(filter.event)
-    }
-    if (filter.user) {
-      where.push('(user_id = ? OR anonymous_id = ?)')
-      params.push(filter.user, filter.user)
-    }
-    if (filter.source) {
-      where.push('source = ?')
-      params.push(filter.source)
-    }
-    if (filter.since) {
-      where.push('timestamp >= ?')
-      params.push(filter.since)
-    }
-    if (filter.valid !== undefined) {
-      where.push('valid = ?')
-      params.push(filter.valid ? 1 : 0)
-    }
-    const sql = `SELECT seq, source, message, valid, policy FROM events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`
-    params.push(filter.limit)
-    const rows = this.prepared(sql).all(...params) as {seq: number; source: string; message: string; valid: number | null; policy: StoredEvent['policy']}[]
+    const {where, params} = eventsWhere(after, filter)
+    const rows = this.prepared(`SELECT seq, source, message, valid, policy FROM events ${where} ORDER BY seq DESC LIMIT ?`).all(...params, filter.limit) as {
+      seq: number
+      source: string
+      message: string
+      valid: number | null
+      policy: StoredEvent['policy']
+    }[]
     rows.reverse()
     return rows.map((row) => ({seq: row.seq, source: row.source, message: JSON.parse(row.message), valid: row.valid === null ? null : row.valid === 1, policy: row.policy}))
+  }
+
+  seqsAfter(after: number, filter: EventFilter): number[] {
+    const {where, params} = eventsWhere(after, filter)
+    const seqs = this.prepared(`SELECT seq FROM events ${where} ORDER BY seq DESC LIMIT ?`).pluck().all(...params, filter.limit) as number[]
+    return seqs.reverse()
   }
 
   violationsOf(seqs: readonly number[]): Map<number, Violation[]> {
@@ -258,4 +239,23 @@ export class SqliteStore implements EventStore {
   close(): void {
     if (this.db.open) this.db.close()
   }
+}
+
+/** The WHERE clause (with its parameters) of events after a seq that match a filter. */
+function eventsWhere(after: number, filter: EventFilter): {where: string; params: unknown[]} {
+  const conditions: string[] = []
+  const params: unknown[] = []
+  const add = (condition: string, ...values: unknown[]) => {
+    conditions.push(condition)
+    params.push(...values)
+  }
+  if (after > 0) add('seq > ?', after)
+  if (filter.before !== undefined) add('seq < ?', filter.before)
+  if (filter.type) add('type = ?', filter.type)
+  if (filter.event) add('event = ?', filter.event)
+  if (filter.user) add('(user_id = ? OR anonymous_id = ?)', filter.user, filter.user)
+  if (filter.source) add('source = ?', filter.source)
+  if (filter.since) add('timestamp >= ?', filter.since)
+  if (filter.valid !== undefined) add('valid = ?', filter.valid ? 1 : 0)
+  return {where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params}
 }

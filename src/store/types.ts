@@ -43,6 +43,8 @@ export interface EventFilter {
   since?: string
   /** Only events checked against a plan that passed (true) or broke it (false). */
   valid?: boolean
+  /** Only events with a sequence number below it. */
+  before?: number
   /** The newest N that match, returned oldest first. */
   limit: number
 }
@@ -85,6 +87,8 @@ export interface EventStore {
   violationsOf(seqs: readonly number[]): Map<number, Violation[]>
   /** Events by sequence number, after `after`, matching the filter: the newest `limit`, oldest first. */
   eventsAfter(after: number, filter: EventFilter): StoredEvent[]
+  /** The sequence numbers eventsAfter would answer, without reading the events (cheap paging). */
+  seqsAfter(after: number, filter: EventFilter): number[]
   iterateMessages(types: readonly string[]): Iterable<SegmentMessage>
   /** Moves the write-ahead log into the database (a no-op for stores without one). */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number}
