@@ -5,6 +5,7 @@ import {dirFlag} from '../flags.js'
 import {resolveDaemonUrl} from '../services/tail.js'
 import {connectStream} from '../stream/client.js'
 import type {StreamFeed} from '../stream/feed.js'
+import {maxStreamHistory} from '../stream/limits.js'
 import type {StreamFilter} from '../stream/types.js'
 import {formatTailLine} from '../ui/tail-lines.js'
 
@@ -26,7 +27,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
     type: Flags.string({char: 't', description: 'Only this message type.', options: ['track', 'identify', 'page', 'screen', 'group', 'alias']}),
     source: Flags.string({description: 'Only events from this source.'}),
     user: Flags.string({description: 'Only events of this userId or anonymousId.'}),
-    history: Flags.integer({char: 'n', description: 'Stored events to show first.', default: 50, min: 0, max: 10000}),
+    history: Flags.integer({char: 'n', description: 'Stored events to show first.', default: 50, min: 0, max: maxStreamHistory}),
     json: Flags.boolean({description: 'One JSON object per line (events, deliveries, skipped notices), not the interactive view.', default: false}),
   }
 

@@ -1,28 +1,69 @@
 import type {DeliveryResult} from '../delivery/worker.js'
 import type {AppendResult, NewEvent} from '../store/types.js'
-import type {StreamFilter} from './types.js'
+import type {HistoryCursor} from './history.js'
+import {maxQueuedBytes, maxStreamReaders} from './limits.js'
+import type {StreamEvent, StreamFilter} from './types.js'
 
-/** A reader of the live stream: it takes whole SSE frames; false means its buffer is full. */
+/** A reader of the live stream: it takes whole SSE frames. */
 export interface StreamWriter {
+  /** false: past the response's high-water mark (16 KB); not a sign of a stalled reader. */
   write(frame: string): boolean
-  /** Called once when the writer can take more after answering false. */
+  /** Bytes written that the connection has not taken yet (the response's writableLength). */
+  queuedBytes(): number
+  /** Called once when everything written was taken, after write() answered false. */
   onDrain(listener: () => void): void
   /** Ends the stream (the daemon is stopping). */
   end(): void
 }
 
+export interface StreamHubLimits {
+  /** Readers at once. */
+  readers: number
+  /** Bytes queued for one reader past which its items are dropped. */
+  queuedBytes: number
+}
+
 /** Deliveries are forwarded for the events a reader was sent; it remembers this many. */
 const rememberedSeqs = 10_000
 
+/**
+ * Runs steps one per turn of the event loop, in the order they come: readers' history slices
+ * take turns, and requests (ingest, /health) are answered between any two slices.
+ */
+class TurnQueue {
+  private readonly steps: (() => void)[] = []
+  private scheduled = false
+
+  add(step: () => void): void {
+    this.steps.push(step)
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.steps.length === 0) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.steps.shift()?.()
+      this.schedule()
+    })
+  }
+}
+
 class Reader {
-  /** Items dropped since the writer last said it was full. */
+  /** Items dropped since the reader last took one. */
   private skipped = 0
-  private congested = false
+  private drainAwaited = false
   private readonly sentSeqs = new Set<number>()
+  /** Live frames that came while history was being sent, and their size; undefined once live. */
+  private held: {frame: string; seq?: number}[] | undefined = []
+  private heldBytes = 0
+  closed = false
 
   constructor(
     readonly writer: StreamWriter,
     readonly filter: StreamFilter,
+    private readonly maxQueuedBytes: number,
   ) {}
 
   matches(row: NewEvent): boolean {
@@ -40,29 +81,73 @@ class Reader {
   }
 
   /**
-   * Writes a frame, unless the reader is behind: then the frame is dropped and counted, and the
-   * reader is told how many it missed once it catches up. Ingest never waits for a reader.
+   * A live item. While history is being sent it waits behind it (up to the byte bound); then it
+   * is written unless the reader is really stalled, with more queued than the bound: then it is
+   * dropped and counted, and the reader is told how many it missed once it reads again. Ingest
+   * never waits for a reader.
    */
   send(frame: string, seq?: number): void {
-    if (this.congested) {
-      this.skipped++
+    if (this.held) {
+      if (this.heldBytes + frame.length > this.maxQueuedBytes) {
+        this.skipped++
+        return
+      }
+      this.held.push({frame, seq})
+      this.heldBytes += frame.length
+      if (seq !== undefined) this.remember(seq)
       return
     }
-    if (seq !== undefined) {
-      this.sentSeqs.add(seq)
-      if (this.sentSeqs.size > rememberedSeqs) this.sentSeqs.delete(this.sentSeqs.values().next().value as number)
+    this.deliver(frame, seq)
+  }
+
+  /** History frames: always written; the caller waits for drain when this answers false. */
+  sendHistory(frames: string, seqs: readonly number[]): boolean {
+    for (const seq of seqs) this.remember(seq)
+    return this.writer.write(frames)
+  }
+
+  /** History is all sent: the live items held meanwhile follow, then a count of any dropped. */
+  goLive(): void {
+    const held = this.held ?? []
+    this.held = undefined
+    this.heldBytes = 0
+    const droppedWhileHeld = this.skipped
+    this.skipped = 0
+    for (const {frame, seq} of held) this.deliver(frame, seq)
+    this.skipped += droppedWhileHeld
+    if (this.skipped > 0 && this.writer.queuedBytes() < this.maxQueuedBytes) this.announceSkipped()
+  }
+
+  private deliver(frame: string, seq?: number): void {
+    if (this.writer.queuedBytes() >= this.maxQueuedBytes) {
+      this.skipped++
+      this.announceWhenDrained()
+      return
     }
-    if (!this.writer.write(frame)) {
-      this.congested = true
-      this.writer.onDrain(() => {
-        this.congested = false
-        if (this.skipped > 0) {
-          const count = this.skipped
-          this.skipped = 0
-          this.writer.write(sseFrame('skipped', JSON.stringify({kind: 'skipped', count})))
-        }
-      })
-    }
+    if (this.skipped > 0) this.announceSkipped()
+    if (seq !== undefined) this.remember(seq)
+    this.writer.write(frame)
+  }
+
+  private remember(seq: number): void {
+    this.sentSeqs.add(seq)
+    if (this.sentSeqs.size > rememberedSeqs) this.sentSeqs.delete(this.sentSeqs.values().next().value as number)
+  }
+
+  private announceSkipped(): void {
+    const count = this.skipped
+    this.skipped = 0
+    this.writer.write(sseFrame('skipped', JSON.stringify({kind: 'skipped', count})))
+  }
+
+  /** Past the bound, write() has answered false, so 'drain' comes once the reader took it all. */
+  private announceWhenDrained(): void {
+    if (this.drainAwaited) return
+    this.drainAwaited = true
+    this.writer.onDrain(() => {
+      this.drainAwaited = false
+      if (!this.closed && !this.held && this.skipped > 0) this.announceSkipped()
+    })
   }
 }
 
@@ -93,24 +178,72 @@ export function eventJson(row: NewEvent, seq: number): string {
 /**
  * The daemon's live stream: events as they are committed, then each delivery outcome. It costs
  * nothing while nobody reads; each item is serialised once, whatever the number of readers.
+ * History is sent a slice per turn of the event loop, each reader's at the pace it reads.
  */
 export class StreamHub {
   private readonly readers = new Set<Reader>()
+  private readonly turns = new TurnQueue()
+  readonly limits: StreamHubLimits
+
+  constructor(limits: Partial<StreamHubLimits> = {}) {
+    this.limits = {readers: limits.readers ?? maxStreamReaders, queuedBytes: limits.queuedBytes ?? maxQueuedBytes}
+  }
 
   get readerCount(): number {
     return this.readers.size
   }
 
-  /** Adds a reader; history is sent through send() so that its deliveries follow too. */
-  subscribe(writer: StreamWriter, filter: StreamFilter): {send: (frame: string, seq?: number) => void; unsubscribe: () => void} {
-    const reader = new Reader(writer, filter)
+  get full(): boolean {
+    return this.readers.size >= this.limits.readers
+  }
+
+  /**
+   * Adds a reader: its history first (create the cursor in this same turn, so that no event falls
+   * between history and live), then live items. Deliveries follow the events it was sent.
+   */
+  subscribe(writer: StreamWriter, filter: StreamFilter, history?: HistoryCursor): {unsubscribe: () => void} {
+    const reader = new Reader(writer, filter, this.limits.queuedBytes)
     this.readers.add(reader)
-    return {send: (frame, seq) => reader.send(frame, seq), unsubscribe: () => this.readers.delete(reader)}
+    if (history) this.turns.add(() => this.sendHistory(reader, history))
+    else reader.goLive()
+    return {
+      unsubscribe: () => {
+        reader.closed = true
+        this.readers.delete(reader)
+      },
+    }
+  }
+
+  /** One slice of a reader's history; the next slice waits its turn, and for drain when the reader is behind. */
+  private sendHistory(reader: Reader, history: HistoryCursor): void {
+    if (reader.closed) return
+    let events: StreamEvent[] | undefined
+    try {
+      events = history.next()
+    } catch {
+      // The store failed under it (closing, or busy): end the stream; the reader reconnects.
+      reader.closed = true
+      this.readers.delete(reader)
+      reader.writer.end()
+      return
+    }
+    if (events === undefined) {
+      reader.goLive()
+      return
+    }
+    const next = () => this.turns.add(() => this.sendHistory(reader, history))
+    if (events.length === 0) return next()
+    const frames = events.map((event) => sseFrame('event', JSON.stringify(event), event.seq)).join('')
+    if (reader.sendHistory(frames, events.map((event) => event.seq))) next()
+    else reader.writer.onDrain(next)
   }
 
   /** Ends every reader's stream: the daemon is stopping, and open streams would hold it up. */
   close(): void {
-    for (const reader of this.readers) reader.writer.end()
+    for (const reader of this.readers) {
+      reader.closed = true
+      reader.writer.end()
+    }
     this.readers.clear()
   }
 
