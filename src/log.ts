@@ -3,6 +3,8 @@
  * stderr so that stdout stays clean for data and --json. The daemon's parts receive a Logger, so
  * tests pass silentLogger.
  */
+import {printableLines} from './printable.js'
+
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug'
 
 const ranks: Record<LogLevel, number> = {silent: 0, error: 1, warn: 2, info: 3, debug: 4}
@@ -27,7 +29,8 @@ export function createLogger(
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
   const prefix = options.prefix ?? ''
   const at = (wanted: LogLevel) => (message: string) => {
-    if (ranks[wanted] <= ranks[level]) write(prefix + message)
+    // Messages quote event data and destinations' answers: no control sequence reaches the terminal.
+    if (ranks[wanted] <= ranks[level]) write(prefix + printableLines(message))
   }
   return {level, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug')}
 }

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {initWorkspace, type InitResult} from '../services/init.js'
+import {printable} from '../printable.js'
 
 async function askSourceName(fallback: string): Promise<string> {
   const rl = createInterface({input: process.stdin, output: process.stderr})
@@ -38,9 +39,9 @@ Refuses to overwrite an existing cdp.json unless --force. Asks for the source na
     const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true
     const sourceName = interactive ? await askSourceName(flags.source) : flags.source
     const result = initWorkspace({dir: args.dir, force: flags.force, sourceName})
-    for (const file of result.files) this.log(`${chalk.green(file.action.padEnd(11))} ${file.path}`)
+    for (const file of result.files) this.log(`${chalk.green(file.action.padEnd(11))} ${printable(file.path)}`)
     const source = result.config.sources[0]
-    this.log(`\nSource ${chalk.cyan(source.name)} has write key ${chalk.bold(source.writeKey)}`)
+    this.log(`\nSource ${chalk.cyan(printable(source.name))} has write key ${chalk.bold(source.writeKey)}`)
     this.log(`Next: ${chalk.bold('cdp dev')}${args.dir === '.' ? '' : ` --dir ${args.dir}`} to start the local daemon.`)
     return result
   }

@@ -1,13 +1,15 @@
 import chalk from 'chalk'
 import type {DeliveriesReport, DestinationReport} from '../delivery/report.js'
 import type {DeliveryRecord} from '../store/types.js'
+import {printable} from '../printable.js'
 
 function percent(rate: number | null): string {
   return rate === null ? '-' : `${(rate * 100).toFixed(rate === 1 ? 0 : 1)}%`
 }
 
 function destinationLine(d: DestinationReport): string {
-  const name = (d.enabled ? chalk.bold(d.name) : chalk.dim(`${d.name} (disabled)`)) + ' '.repeat(Math.max(1, 18 - d.name.length - (d.enabled ? 0 : 11)))
+  const shown = printable(d.name)
+  const name = (d.enabled ? chalk.bold(shown) : chalk.dim(`${shown} (disabled)`)) + ' '.repeat(Math.max(1, 18 - shown.length - (d.enabled ? 0 : 11)))
   const cells = [
     d.type.padEnd(9),
     chalk.green(String(d.delivered).padStart(9)),
@@ -25,12 +27,12 @@ function recordLine(r: DeliveryRecord): string {
   const next = r.status === 'retrying' && r.nextAttemptAt > 0 ? chalk.dim(` next ${new Date(r.nextAttemptAt).toISOString()}`) : ''
   return [
     chalk.dim(`#${r.id}`.padEnd(6)),
-    r.destination.padEnd(14),
+    printable(r.destination).padEnd(14),
     colour(r.status.padEnd(9)),
-    (r.event ?? r.type).padEnd(22),
-    chalk.dim(r.messageId),
+    printable(r.event ?? r.type).padEnd(22),
+    chalk.dim(printable(r.messageId)),
     `${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`,
-    r.lastError ? `${r.lastStatus ? `${r.lastStatus} ` : ''}${r.lastError.replace(/^HTTP \d+: ?/, '').slice(0, 120)}` : '',
+    r.lastError ? `${r.lastStatus ? `${r.lastStatus} ` : ''}${printable(r.lastError.replace(/^HTTP \d+: ?/, '').slice(0, 120))}` : '',
   ].join(' ') + next
 }
 

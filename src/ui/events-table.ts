@@ -1,7 +1,9 @@
 import chalk from 'chalk'
 import type {StoredEvent} from '../store/types.js'
+import {printable} from '../printable.js'
 
-function truncate(text: string, width: number): string {
+function truncate(value: string, width: number): string {
+  const text = printable(value)
   return text.length <= width ? text.padEnd(width) : text.slice(0, width - 1) + '…'
 }
 
@@ -36,7 +38,7 @@ export function renderEventsTable(events: readonly StoredEvent[]): string {
       truncate(nameOf(message), 28),
       truncate(user, 24),
       truncate(source, 12),
-      chalk.dim(message.messageId),
+      chalk.dim(printable(message.messageId)),
     ].join(' ')
   })
   return [header, ...rows, chalk.dim(`${events.length} event${events.length === 1 ? '' : 's'}`)].join('\n')

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type {PlanDiffChange, PlanDiffResult} from '../services/plan-diff.js'
+import {printable} from '../printable.js'
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
@@ -8,19 +9,19 @@ const kindWidth = 28
 
 function changeLine(change: PlanDiffChange): string {
   const kind = change.kind.padEnd(kindWidth)
-  return `  ${change.breaking ? chalk.red(kind) : chalk.green(kind)} ${change.message}`
+  return `  ${change.breaking ? chalk.red(kind) : chalk.green(kind)} ${printable(change.message)}`
 }
 
 /** The diff for people: per plan folder, breaking changes first, then safe ones; a summary line last. */
 export function renderPlanDiff(result: PlanDiffResult, options: {allowBreaking: boolean}): string {
-  const since = `${result.base} (${result.commit.slice(0, 7)})`
+  const since = `${printable(result.base)} (${result.commit.slice(0, 7)})`
   if (result.changes.length === 0) return chalk.green(`No changes to the plan since ${since}.`)
   const lines: string[] = []
   for (const plan of result.plans) {
     const changes = result.changes.filter((change) => change.plan === plan)
     if (changes.length === 0) continue
     if (lines.length > 0) lines.push('')
-    lines.push(`${chalk.bold(plan)}: ${since} → working tree`)
+    lines.push(`${chalk.bold(printable(plan))}: ${since} → working tree`)
     const breaking = changes.filter((change) => change.breaking)
     const safe = changes.filter((change) => !change.breaking)
     if (breaking.length > 0) lines.push(chalk.red.bold(`Breaking (${breaking.length}):`), ...breaking.map(changeLine))

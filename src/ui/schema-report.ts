@@ -1,9 +1,10 @@
 import chalk from 'chalk'
 import type {ObservedEventReport} from '../services/schema.js'
+import {printable} from '../printable.js'
 
 function types(counts: Record<string, number>): string {
   return Object.entries(counts)
-    .map(([type, n]) => `${type}×${n}`)
+    .map(([type, n]) => `${printable(type)}×${n}`)
     .join(' ')
 }
 
@@ -12,10 +13,10 @@ export function renderSchemaReport(events: readonly ObservedEventReport[]): stri
   const lines: string[] = []
   for (const event of events) {
     const mark = event.planned ? chalk.green('planned  ') : chalk.red('UNPLANNED')
-    lines.push(`${mark} ${chalk.bold(event.type === 'track' ? event.name : `${event.type} traits`)}  ${event.count} seen, first ${event.firstSeen}, last ${event.lastSeen}`)
+    lines.push(`${mark} ${chalk.bold(printable(event.type === 'track' ? event.name : `${event.type} traits`))}  ${event.count} seen, first ${event.firstSeen}, last ${event.lastSeen}`)
     for (const property of event.properties) {
       const planned = !event.planned ? '' : property.planned ? '' : chalk.yellow(' (not in plan)')
-      lines.push(`    ${property.path.padEnd(40)} ${types(property.types).padEnd(24)} in ${property.count}${planned}`)
+      lines.push(`    ${printable(property.path).padEnd(40)} ${types(property.types).padEnd(24)} in ${property.count}${planned}`)
     }
   }
   return lines.join('\n')

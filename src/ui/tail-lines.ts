@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type {StreamItem} from '../stream/types.js'
+import {printable} from '../printable.js'
 
 function clock(iso: string): string {
   return iso.slice(11, 23)
@@ -17,17 +18,17 @@ export function formatTailLine(item: StreamItem): string {
             : item.valid
               ? chalk.green('valid')
               : chalk.red(`${item.violations.length} violation${item.violations.length === 1 ? '' : 's'}`) + (item.policy === 'omitted' ? chalk.yellow(' (values omitted)') : '')
-      const user = item.userId ?? item.anonymousId ?? '-'
-      const head = [chalk.dim(clock(item.receivedAt)), item.type.padEnd(8), chalk.bold(item.name ?? '-'), chalk.cyan(user), chalk.dim(item.source), mark, chalk.dim(item.messageId)].join('  ')
-      const details = item.violations.map((v) => `\n    ${chalk.red(v.kind)} ${v.message} ${chalk.dim(`(expected ${v.expected}, got ${v.actual})`)}`)
-      const marks = (item.deliveries ?? []).map((d) => `\n    → ${d.destination} ${d.status}`)
+      const user = printable(item.userId ?? item.anonymousId ?? '-')
+      const head = [chalk.dim(clock(item.receivedAt)), item.type.padEnd(8), chalk.bold(printable(item.name ?? '-')), chalk.cyan(user), chalk.dim(printable(item.source)), mark, chalk.dim(printable(item.messageId))].join('  ')
+      const details = item.violations.map((v) => `\n    ${chalk.red(v.kind)} ${printable(v.message)} ${chalk.dim(`(expected ${printable(v.expected)}, got ${printable(v.actual)})`)}`)
+      const marks = (item.deliveries ?? []).map((d) => `\n    → ${printable(d.destination)} ${d.status}`)
       return head + details.join('') + marks.join('')
     }
     case 'delivery': {
       const colour = item.status === 'delivered' ? chalk.green : item.status === 'dead' ? chalk.red : chalk.yellow
-      const detail = item.error ? ` ${chalk.dim(`(${item.error})`)}` : ''
+      const detail = item.error ? ` ${chalk.dim(`(${printable(item.error)})`)}` : ''
       const attempt = item.attempts > 0 ? ` ${chalk.dim(`attempt ${item.attempts}`)}` : ''
-      return `    → ${item.destination} ${colour(item.status)}${attempt}${detail} ${chalk.dim(item.messageId)}`
+      return `    → ${printable(item.destination)} ${colour(item.status)}${attempt}${detail} ${chalk.dim(printable(item.messageId))}`
     }
     case 'skipped':
       return chalk.yellow(`… ${item.count} items skipped: this reader fell behind the stream`)

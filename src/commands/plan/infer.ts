@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {dirFlag} from '../../flags.js'
 import {inferPlan, type InferResult} from '../../services/schema.js'
+import {printable} from '../../printable.js'
 
 export default class PlanInfer extends BaseCommand {
   static override summary = 'Write plan files from observed events, to start a plan from real traffic.'
@@ -23,7 +24,7 @@ export default class PlanInfer extends BaseCommand {
     const result = inferPlan({dir: flags.dir, event: flags.event, force: flags.force})
     for (const file of result.files) {
       const action = file.action === 'skipped' ? chalk.yellow('skipped    ') : chalk.green(file.action.padEnd(11))
-      this.log(`${action} ${file.path}${file.reason ? chalk.dim(` (${file.reason})`) : ''}`)
+      this.log(`${action} ${printable(file.path)}${file.reason ? chalk.dim(` (${printable(file.reason)})`) : ''}`)
     }
     return result
   }
