@@ -1,6 +1,8 @@
 import type {ProtocolsSettings} from '../config/schema.js'
+import {BugError} from '../errors.js'
 import type {PlanRegistry} from '../plan/registry.js'
 import type {Violation} from '../plan/violations.js'
+import {ownValue} from '../spec/own-keys.js'
 import type {AcceptedMessage} from '../spec/request.js'
 import type {SegmentMessage} from '../spec/types.js'
 import type {AppendResult, EventWriter, NewEvent} from '../store/types.js'
@@ -14,17 +16,35 @@ interface Checked {
 
 const unchecked: Checked = {violations: null, policy: null}
 
-/** The row a normalised message is stored as: the message once serialised, its indexed fields. */
+/** A field's own string value, or null: an indexed column never holds what the stored JSON lacks, nor a non-string. */
+function column(message: SegmentMessage, field: string): string | null {
+  const value = ownValue(message, field)
+  return typeof value === 'string' ? value : null
+}
+
+/** A field every normalised message has as an own string; anything else is a bug upstream, refused before SQLite sees it. */
+function required(message: SegmentMessage, field: string): string {
+  const value = column(message, field)
+  if (value === null) throw new BugError(`a normalised message has no ${field} string (messageId ${JSON.stringify(ownValue(message, 'messageId'))})`)
+  return value
+}
+
+/**
+ * The row a normalised message is stored as: the message once serialised, and its indexed
+ * fields read from that same message's own properties, so the user_id column and the stored
+ * userId always agree.
+ */
 export function toNewEvent(source: string, message: SegmentMessage, raw: string, checked: Checked = unchecked): NewEvent {
+  const type = required(message, 'type') as SegmentMessage['type']
   return {
-    messageId: message.messageId,
+    messageId: required(message, 'messageId'),
     source,
-    type: message.type,
-    event: message.type === 'track' ? (message.event as string) : (message.name ?? null),
-    userId: message.userId ?? null,
-    anonymousId: message.anonymousId ?? null,
-    timestamp: message.timestamp,
-    receivedAt: message.receivedAt,
+    type,
+    event: column(message, type === 'track' ? 'event' : 'name'),
+    userId: column(message, 'userId'),
+    anonymousId: column(message, 'anonymousId'),
+    timestamp: required(message, 'timestamp'),
+    receivedAt: required(message, 'receivedAt'),
     raw,
     message: JSON.stringify(message),
     valid: checked.violations === null ? null : checked.violations.length === 0,

@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {exceedsDepth} from './depth.js'
 import {limits} from './limits.js'
+import {assignOwn, hasProtoKey} from './own-keys.js'
 import {parseIsoTime} from './time.js'
 import {messageTypes, type JsonObject, type MessageProblem, type MessageType, type SegmentMessage} from './types.js'
 
@@ -57,6 +58,12 @@ function readObject(input: JsonObject, field: string): {value?: JsonObject; prob
   return {value}
 }
 
+/** The batch's part with the item's own on top (the item wins), keeping "__proto__" keys as keys. */
+function merge(shared: JsonObject, own: JsonObject | undefined): JsonObject {
+  if (hasProtoKey(shared) || (own !== undefined && hasProtoKey(own))) return assignOwn(shared, own)
+  return Object.assign({}, shared, own)
+}
+
 function readTime(value: unknown, field: string): {ms?: number; problem?: NormalizeResult} {
   if (value === undefined || value === null) return {}
   const ms = parseIsoTime(value)
@@ -105,7 +112,8 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   if (anonymousId.problem) return anonymousId.problem
 
   // Object.assign, not spread: adding fields to a spread copy is ~40× slower in V8 (measured).
-  const message = Object.assign({}, input) as SegmentMessage
+  // A "__proto__" key (an ordinary own key after JSON.parse) would set the copy's prototype: copy it as a key.
+  const message = (hasProtoKey(input) ? assignOwn(input) : Object.assign({}, input)) as SegmentMessage
   // delete only when needed: it turns the object into a slow dictionary for what follows.
   if (message.writeKey !== undefined) delete message.writeKey
   message.type = type
@@ -151,10 +159,8 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   const ownIntegrations = readObject(input, 'integrations')
   if (ownIntegrations.problem) return ownIntegrations.problem
   const batch = context.batch
-  message.context = batch?.context ? Object.assign({}, batch.context, ownContext.value) : (ownContext.value ?? {})
-  message.integrations = batch?.integrations
-    ? Object.assign({}, batch.integrations, ownIntegrations.value)
-    : (ownIntegrations.value ?? {})
+  message.context = batch?.context ? merge(batch.context, ownContext.value) : (ownContext.value ?? {})
+  message.integrations = batch?.integrations ? merge(batch.integrations, ownIntegrations.value) : (ownIntegrations.value ?? {})
 
   const rawMessageId = input.messageId
   if (rawMessageId === undefined || rawMessageId === null || rawMessageId === '') {

@@ -1,3 +1,4 @@
+import {exceedsDepth} from './depth.js'
 import {limits} from './limits.js'
 import {describeValue, isPlainObject, normalizeMessage} from './normalize.js'
 import type {MessageProblem, MessageType, SegmentMessage} from './types.js'
@@ -64,6 +65,13 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
   }
   if (batchIntegrations !== undefined && batchIntegrations !== null && !isPlainObject(batchIntegrations)) {
     return refuse('invalid_field', `integrations of the batch must be an object, but it was ${describeValue(batchIntegrations)}`, 'integrations')
+  }
+  // Each item gets the batch's context and integrations one level under it, so they count
+  // against the item's depth limit: checked once here, not per item after merging.
+  for (const [field, part] of [['context', batchContext], ['integrations', batchIntegrations]] as const) {
+    if (exceedsDepth(part, limits.depth - 1)) {
+      return refuse('too_deep', `${field} of the batch nests objects or arrays deeper than ${limits.depth - 1} levels (each message nests it one level down, and the limit is ${limits.depth} levels a message)`, field)
+    }
   }
   const batch = {
     context: batchContext ?? undefined,
