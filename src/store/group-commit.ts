@@ -6,13 +6,22 @@ interface Pending {
   reject: (error: unknown) => void
 }
 
+/** One request's share of a commit's result. */
+function resultOf(stored: boolean[]): AppendResult {
+  let inserted = 0
+  for (const isNew of stored) if (isNew) inserted++
+  return {inserted, duplicates: stored.length - inserted, stored}
+}
+
 /** Past this, the writer checkpoints the WAL itself: the checkpoint thread is not keeping up. */
 const walLimitBytes = 256 * 1024 * 1024
 
 /**
  * Group commit: appends submitted in the same turn of the event loop share one transaction, so
  * many concurrent requests cost one commit. Each submit resolves only after its events are
- * committed, which is what lets the server answer 200 only for stored events.
+ * committed, which is what lets the server answer 200 only for stored events. When the shared
+ * transaction fails, each request is committed again on its own, so a request whose row the store
+ * refuses fails alone instead of taking its group with it.
  *
  * It runs on the HTTP thread. WAL checkpoints, which sync the disk, run in their own thread
  * (Checkpointer); with them out of the commit path, this measured faster than a writer thread
@@ -51,7 +60,10 @@ export class GroupCommitter implements EventWriter {
     try {
       result = this.store.appendEvents(all)
     } catch (error) {
-      for (const submission of group) submission.reject(error)
+      // The transaction rolled back. One request's row may be what the store refused: commit each
+      // request on its own, so only the requests that fail again get the error.
+      if (group.length === 1) group[0].reject(error)
+      else this.commitOneByOne(group)
       return
     }
     this.keepWalBounded()
@@ -60,11 +72,35 @@ export class GroupCommitter implements EventWriter {
     for (const submission of group) {
       const mine = stored.slice(offset, offset + submission.events.length)
       offset += submission.events.length
-      let inserted = 0
-      for (const isNew of mine) if (isNew) inserted++
-      submission.resolve({inserted, duplicates: mine.length - inserted, stored: mine})
+      submission.resolve(resultOf(mine))
     }
     if (result.inserted > 0) this.afterCommit(all, result)
+  }
+
+  /** After a group's commit failed: one transaction per request, then one afterCommit for all that committed. */
+  private commitOneByOne(group: readonly Pending[]): void {
+    const events: NewEvent[] = []
+    const stored: boolean[] = []
+    const seqs: number[] = []
+    let inserted = 0
+    for (const submission of group) {
+      let result: AppendResult
+      try {
+        result = this.store.appendEvents(submission.events)
+      } catch (error) {
+        submission.reject(error)
+        continue
+      }
+      submission.resolve(resultOf(result.stored))
+      if (result.inserted === 0) continue
+      // Sequence numbers grow with each commit, so the committed requests' events stay in order.
+      for (const event of submission.events) events.push(event)
+      for (const isNew of result.stored) stored.push(isNew)
+      for (const seq of result.seqs ?? []) seqs.push(seq)
+      inserted += result.inserted
+    }
+    this.keepWalBounded()
+    if (inserted > 0) this.afterCommit(events, {inserted, duplicates: events.length - inserted, stored, seqs: seqs.length === events.length ? seqs : undefined})
   }
 
   /** A long reader can pin old WAL pages so PASSIVE checkpoints cannot finish; never let it grow without bound. */

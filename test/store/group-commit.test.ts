@@ -52,4 +52,38 @@ describe('GroupCommitter', () => {
     expect(frames).toBeGreaterThan(0)
     expect(checkpointed).toBe(frames)
   })
+
+  it('when the group\'s commit fails, commits each request on its own: the one SQLite refuses fails alone', async () => {
+    // Given a row SQLite refuses: an object where a text column goes, as a "__proto__" key once put there (issue 10)
+    const poison = {...event('poison'), userId: {} as unknown as string}
+    const committed: {events: readonly NewEvent[]; seqs?: number[]}[] = []
+    const committer = new GroupCommitter(store, (events, result) => committed.push({events, seqs: result.seqs}))
+    // When it is submitted in the same turn as valid requests, before and after it
+    const outcomes = await Promise.allSettled([
+      committer.submit([event('a1'), event('a2')]),
+      committer.submit([event('b1'), poison]),
+      committer.submit([event('c1')]),
+      committer.submit([event('a1')]),
+    ])
+    // Then only its request fails, with SQLite's error, and none of its events is stored
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toBe('Too few parameter values were provided')
+    expect(outcomes[0]).toEqual({status: 'fulfilled', value: {inserted: 2, duplicates: 0, stored: [true, true]}})
+    expect(outcomes[2]).toEqual({status: 'fulfilled', value: {inserted: 1, duplicates: 0, stored: [true]}})
+    // A duplicate is still told apart from a new event
+    expect(outcomes[3]).toEqual({status: 'fulfilled', value: {inserted: 0, duplicates: 1, stored: [false]}})
+    expect(store.queryEvents({limit: 10}).map((e) => e.message.messageId)).toEqual(['a1', 'a2', 'c1'])
+    // And delivery and the live stream hear of the new events once, in sequence order
+    expect(committed).toHaveLength(1)
+    expect(committed[0].events.map((e) => e.messageId)).toEqual(['a1', 'a2', 'c1'])
+    expect(committed[0].seqs).toEqual([1, 2, 3])
+  })
+
+  it('a request refused alone gets the store\'s error, and the next group commits normally', async () => {
+    const committer = new GroupCommitter(store)
+    const refused = {...event('x'), anonymousId: Symbol('not a value') as unknown as string}
+    await expect(committer.submit([refused])).rejects.toThrow('SQLite3 can only bind numbers, strings, bigints, buffers, and null')
+    expect(await committer.submit([event('next')])).toEqual({inserted: 1, duplicates: 0, stored: [true]})
+    expect(store.countEvents()).toBe(1)
+  })
 })
