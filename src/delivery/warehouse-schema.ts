@@ -14,7 +14,8 @@
  * - A key whose name has no ASCII letter or digit (so snake_cases to nothing) is dropped.
  * - Null values are left out: a column is created only by a value.
  */
-import {parseIsoTime} from '../spec/time.js'
+import {limits} from '../spec/limits.js'
+import {parseIsoTime, readIsoTime} from '../spec/time.js'
 import type {JsonObject, SegmentMessage} from '../spec/types.js'
 
 /** The column types cdp creates; a column's type is fixed by the first value it receives. */
@@ -109,33 +110,18 @@ export function eventTableName(event: string): string | undefined {
   return reservedTables.has(name) ? `${name}_` : name
 }
 
-// ISO 8601 date-time with a zone: only these become timestamptz (a zoneless time means
-// whatever the server's zone is; a bare date is more often a birthday than an instant).
-const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)$/i
-
 /**
  * The instant an ISO 8601 date-time string with a zone names, as `…Z` with milliseconds, or
- * undefined when the string is not one or names an impossible date (2024-02-30, 25:00).
+ * undefined when the string is not one or names an impossible date (2024-02-30, 25:00). Only
+ * these become timestamptz: a zoneless time means whatever the server's zone is, and a bare date
+ * is more often a birthday than an instant. PostgreSQL takes years from 1 and offsets to ±15:59.
  */
 export function parseTimestamp(text: string): string | undefined {
-  const m = isoDateTime.exec(text)
-  if (!m) return undefined
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number)
-  const second = m[6] === undefined ? 0 : Number(m[6])
-  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() + (month === 2 && !isLeapYear(year) ? -1 : 0)
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined
-  if (hour > 23 || minute > 59 || second > 59) return undefined
-  const offsetHours = m[10] === undefined ? 0 : Number(m[10])
-  const offsetMinutes = m[11] === undefined ? 0 : Number(m[11])
-  if (offsetHours > 15 || offsetMinutes > 59) return undefined
-  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${m[7] ? '.' + m[7].slice(0, 3) : ''}${
-    m[8].toUpperCase() === 'Z' ? 'Z' : `${m[9]}${m[10]}:${m[11] ?? '00'}`
-  }`)
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
-}
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const reading = readIsoTime(text)
+  if (!reading.ok) return undefined
+  const {ms, year, hasTime, hasZone, offsetHours} = reading.time
+  if (!hasTime || !hasZone || year < 1 || offsetHours > 15) return undefined
+  return new Date(ms).toISOString()
 }
 
 const bigintLimit = 2 ** 63
@@ -227,12 +213,14 @@ class RowBuilder {
   }
 
   private flatten(object: JsonObject, path: string[], guarded: boolean): void {
+    // Own keys only, so "__proto__" and "constructor" are columns like any other. Ingest keeps
+    // messages within limits.depth; the bound keeps an older, deeper stored one off the stack.
     for (const key of Object.keys(object)) {
       const value = object[key]
       if (value === null || value === undefined) continue
       path.push(key)
       if (isObject(value)) {
-        this.flatten(value, path, guarded)
+        if (path.length < limits.depth) this.flatten(value, path, guarded)
       } else {
         this.add(columnName(path), value, guarded)
       }

@@ -1,6 +1,6 @@
 import {UserError} from '../errors.js'
 import {messageTypes} from '../spec/types.js'
-import {parseIsoTime} from '../spec/time.js'
+import {readIsoTime} from '../spec/time.js'
 import {violationKinds} from '../plan/violations.js'
 import {deliveryStatuses, type DeliveriesQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
 
@@ -19,16 +19,33 @@ export const defaultEventLimit = 100
 export const maxEventLimit = 100_000
 
 const units: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
+const unitNames: Record<string, string> = {s: 'seconds', m: 'minutes', h: 'hours', d: 'days', w: 'weeks'}
+
+/** The earliest time a filter can name: ISO 8601 strings (what the store compares) start at year 0000. */
+const earliestMs = Date.parse('0000-01-01T00:00:00Z')
+const sinceHint = 'Give a span back from now such as 30s, 15m, 2h, 7d or 4w, or an ISO 8601 date or time such as 2024-05-01 or 2024-05-01T12:00:00Z.'
 
 /** A point in time from an ISO 8601 date or a span back from now such as 30s, 15m, 2h, 7d. */
 export function parseSince(value: string, now: number = Date.now()): string {
-  const relative = /^(\d+)\s*([smhdw])$/i.exec(value.trim())
-  if (relative) return new Date(now - Number(relative[1]) * units[relative[2].toLowerCase()]).toISOString()
-  const ms = parseIsoTime(value.trim())
-  if (ms === undefined) {
-    throw new UserError(`since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {code: 'invalid_filter'})
+  const text = value.trim()
+  const relative = /^(\d+)\s*([smhdw])$/i.exec(text)
+  if (relative) {
+    const unit = relative[2].toLowerCase()
+    const ms = now - Number(relative[1]) * units[unit]
+    if (!(ms >= earliestMs)) {
+      const most = Math.floor((now - earliestMs) / units[unit])
+      throw new UserError(`since "${value}" reaches back before the year 0000; a span in ${unitNames[unit]} can be at most ${most}.`, {hint: sinceHint, code: 'invalid_filter'})
+    }
+    return new Date(ms).toISOString()
   }
-  return new Date(ms).toISOString()
+  const reading = readIsoTime(text)
+  if (!reading.ok) {
+    if (!reading.malformed) {
+      throw new UserError(`since "${value}" is not a real time: ${reading.reason}.`, {hint: sinceHint, code: 'invalid_filter'})
+    }
+    throw new UserError(`since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {hint: sinceHint, code: 'invalid_filter'})
+  }
+  return new Date(reading.time.ms).toISOString()
 }
 
 function parseLimit(value: string | number | undefined): number {
