@@ -21,8 +21,15 @@ export const serverFlags = {
     max: 65535,
   }),
   host: Flags.string({
-    description: 'Address to bind. 127.0.0.1 keeps the daemon local; 0.0.0.0 exposes it to the network.',
+    description: 'Address to bind. 127.0.0.1 keeps the daemon local; 0.0.0.0 exposes it to the network (the Tracking API to anyone who reaches it, /api/* only with the token in .cdp/daemon.json).',
     env: 'CDP_HOST',
     default: '127.0.0.1',
+  }),
+  'allow-host': Flags.string({
+    description: 'A host name /api/* accepts in the Host header beside localhost, loopback addresses and the addresses cdp dev listens on (repeatable; .example.test takes its subdomains too). For a name you reach the daemon by, such as a tunnel or a container name; any other name is refused, as DNS rebinding pages use.',
+    env: 'CDP_ALLOW_HOST',
+    multiple: true,
+    delimiter: ',',
+    helpValue: 'NAME',
   }),
 }

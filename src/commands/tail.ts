@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
-import {resolveDaemonUrl} from '../services/tail.js'
+import {resolveDaemon} from '../services/tail.js'
 import {connectStream} from '../stream/client.js'
 import type {StreamFeed} from '../stream/feed.js'
 import {maxStreamHistory} from '../stream/limits.js'
@@ -22,6 +22,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
   static override flags = {
     ...dirFlag,
     url: Flags.string({char: 'u', description: 'The daemon to follow (default: the one running in the workspace).'}),
+    token: Flags.string({description: 'The token of a daemon listening beyond loopback (the "token" in its .cdp/daemon.json); the workspace\'s own daemon\'s is read from there.', env: 'CDP_TOKEN'}),
     violations: Flags.boolean({char: 'v', description: 'Only events that break the tracking plan.', default: false}),
     event: Flags.string({char: 'e', description: 'Only this track event (or page/screen name).'}),
     type: Flags.string({char: 't', description: 'Only this message type.', options: ['track', 'identify', 'page', 'screen', 'group', 'alias']}),
@@ -33,12 +34,12 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Tail)
-    const url = await resolveDaemonUrl(flags.dir, flags.url)
+    const {url, token} = await resolveDaemon(flags.dir, {url: flags.url, token: flags.token})
     const filter: StreamFilter = {event: flags.event, type: flags.type, source: flags.source, user: flags.user}
     const interactive = !flags.json && process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && process.stdin.isTTY === true
     if (interactive) {
       // The view toggles violations itself (v), so it takes every event and starts filtered.
-      const feed = connectStream({url, filter, history: flags.history})
+      const feed = connectStream({url, filter, history: flags.history, token})
       // ink draws only a final frame when it thinks it runs in CI (CI=true, read once when ink
       // loads); here stdin and stdout are a terminal, so the person at it gets the live view.
       for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false'
@@ -46,7 +47,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
       await renderTail(feed, {violationsOnly: flags.violations, title: 'cdp tail'})
       return
     }
-    const feed = connectStream({url, filter: {...filter, violations: flags.violations}, history: flags.history})
+    const feed = connectStream({url, filter: {...filter, violations: flags.violations}, history: flags.history, token})
     await printLines(feed, flags.json)
   }
 }

@@ -6,6 +6,8 @@ export interface DaemonInfo {
   url: string
   pid: number
   startedAt: string
+  /** What /api/* requires as `Authorization: Bearer` when the daemon listens beyond loopback; new at each start. */
+  token?: string
 }
 
 export function writeDaemonInfo(dir: string, info: DaemonInfo): void {
@@ -36,6 +38,7 @@ export function readDaemonInfo(dir: string, options: {checkAlive?: boolean} = {}
     return undefined
   }
   if (typeof info?.url !== 'string' || typeof info.pid !== 'number') return undefined
+  if (typeof info.token !== 'string') delete info.token
   if (options.checkAlive !== false && !isAlive(info.pid)) return undefined
   return info
 }

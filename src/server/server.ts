@@ -12,8 +12,11 @@ import {decodeBody, parseJson, readRawBody} from './body.js'
 import {serveStream, type StreamDeps} from './stream.js'
 import type {SourceRegistry} from './auth.js'
 import {HttpError} from './http-error.js'
-import {applyCors, sendError, sendJson, sendPreflight, sendSuccess} from './respond.js'
-import {analyticsSettings} from './settings.js'
+import {AccessGuard, type AccessOptions} from './access.js'
+import {answerPreflight, applyCors, corsMethod} from './cors.js'
+import {formatHost, listeningUrls} from './host.js'
+import {sendError, sendJson, sendSuccess} from './respond.js'
+import {analyticsSettings, settingsWriteKey} from './settings.js'
 import {handleTracking, trackingEndpoints} from './tracking.js'
 
 export interface ServerDeps {
@@ -25,6 +28,8 @@ export interface ServerDeps {
   /** How long a request body may take to arrive (default 30 s). */
   bodyTimeoutMs?: number
   stream?: StreamDeps
+  /** Who may use /api/*: names allowed beside loopback ones, and the token required off loopback. */
+  access?: AccessOptions
   deliveries?: {
     store: DeliveryStore
     /** The destinations in force (cdp.json may change while the daemon runs). */
@@ -38,13 +43,15 @@ export interface ServerDeps {
 
 export interface RunningServer {
   url: string
+  /** Every URL the server can be reached at (each interface's for 0.0.0.0 or ::). */
+  urls: string[]
   host: string
   port: number
+  /** Whether /api/* requires the token: the server listens beyond loopback. */
+  tokenRequired: boolean
   /** Stops accepting, lets in-flight requests finish, then resolves. */
   close(): Promise<void>
 }
-
-const settingsPath = /^\/v1\/projects\/([^/]+)\/settings$/
 
 /** The named query parameters of a request target, absent ones undefined. */
 function query<K extends string>(target: string, queryAt: number, names: readonly K[]): Record<K, string | undefined> {
@@ -56,12 +63,19 @@ function drain(req: IncomingMessage): void {
   req.resume()
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps, bodyTimeoutMs: number): Promise<void> {
+/** The path of a request target, without query and trailing slash. */
+function requestPath(target: string): string {
+  const queryAt = target.indexOf('?')
+  const path = queryAt === -1 ? target : target.slice(0, queryAt)
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, path: string, deps: ServerDeps, access: AccessGuard, bodyTimeoutMs: number): Promise<void> {
   const target = req.url ?? '/'
   const queryAt = target.indexOf('?')
-  let path = queryAt === -1 ? target : target.slice(0, queryAt)
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   const method = req.method ?? 'GET'
+  // Everything under /api/ reads or changes stored data: only this daemon's own callers get past here.
+  if (path === '/api' || path.startsWith('/api/')) access.checkPrivate(req, path)
 
   const endpoint = trackingEndpoints.get(path)
   if (endpoint) {
@@ -75,12 +89,13 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
     sendSuccess(res)
     return
   }
-  const settings = settingsPath.exec(path)
-  if (settings && method === 'GET') {
-    const writeKey = decodeURIComponent(settings[1])
+  const writeKey = settingsWriteKey(path)
+  if (writeKey !== undefined) {
+    if (method !== 'GET') throw new HttpError(405, 'method_not_allowed', `${path} takes GET, not ${method}`)
     const source = deps.sources.find(writeKey)
     if (!source) throw new HttpError(404, 'unknown_write_key', `no source has the write key "${writeKey}"; use one that cdp dev printed`)
-    const host = req.headers.host ?? 'localhost'
+    // The Host the page used when it names this daemon; any other (a rebinding name) is not echoed back.
+    const host = access.addressedHost(req.headers.host) ?? ownHost(req)
     sendJson(res, 200, analyticsSettings(source, `${host}/v1`, 'http'))
     return
   }
@@ -146,16 +161,23 @@ function requireDeliveries(deps: ServerDeps): NonNullable<ServerDeps['deliveries
   return deps.deliveries
 }
 
-export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The daemon's own host:port, as the socket the request came in on was addressed. */
+function ownHost(req: IncomingMessage): string {
+  const address = req.socket.localAddress ?? '127.0.0.1'
+  return formatHost(address.startsWith('::ffff:') ? address.slice(7) : address, req.socket.localPort)
+}
+
+export function createRequestHandler(deps: ServerDeps, access: AccessGuard): (req: IncomingMessage, res: ServerResponse) => void {
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? 30_000
   return (req, res) => {
+    const path = requestPath(req.url ?? '/')
     if (req.method === 'OPTIONS') {
-      drain(req)
-      sendPreflight(req, res)
+      answerPreflight(req, res, path)
       return
     }
-    applyCors(req, res)
-    route(req, res, deps, bodyTimeoutMs).catch((error: unknown) => {
+    // Only the Tracking API and the settings document speak CORS; /api/* answers no other origin.
+    if (corsMethod(path)) applyCors(req, res)
+    route(req, res, path, deps, access, bodyTimeoutMs).catch((error: unknown) => {
       if (error instanceof HttpError) {
         sendError(res, error, req)
       } else if (error instanceof UserError) {
@@ -195,16 +217,22 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function startServer(deps: ServerDeps, options: {port: number; host: string}): Promise<RunningServer> {
-  const server = createServer({keepAlive: true, requestTimeout: 120_000}, createRequestHandler(deps))
+  const server = createServer({keepAlive: true, requestTimeout: 120_000})
   server.keepAliveTimeout = 5_000
   await listen(server, options.port, options.host)
   const address = server.address() as AddressInfo
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${shownHost === '0.0.0.0' || shownHost === '[::]' ? '127.0.0.1' : shownHost}:${address.port}`
+  // Who may use /api/* depends on the address actually bound. The handler goes on now, in the
+  // same turn as 'listening': no connection can have been read yet.
+  const access = new AccessGuard(deps.access ?? {allowHosts: []}, address.address)
+  server.on('request', createRequestHandler(deps, access))
   return {
     url,
+    urls: listeningUrls(address.address, address.port),
     host: address.address,
     port: address.port,
+    tokenRequired: access.tokenRequired,
     close: () =>
       new Promise<void>((resolve) => {
         // In-flight requests finish; idle keep-alive sockets go now; stragglers after 5 s.

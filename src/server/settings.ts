@@ -1,4 +1,22 @@
 import type {SourceConfig} from '../config/schema.js'
+import {HttpError} from './http-error.js'
+
+/** Where analytics.js loads its settings: /v1/projects/<write key>/settings. */
+export const settingsPath = /^\/v1\/projects\/([^/]+)\/settings$/
+
+/**
+ * The write key in a settings path, undefined for any other path. A key that is not valid
+ * percent-encoding ("%" not followed by two hex digits) is the client's mistake: a 400, not a 500.
+ */
+export function settingsWriteKey(path: string): string | undefined {
+  const match = settingsPath.exec(path)
+  if (!match) return undefined
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    throw new HttpError(400, 'invalid_path', `the write key in ${path} is not valid percent-encoding ("%" must start a %XX escape, such as %25 for "%" itself); put the write key in the path as cdp dev printed it`)
+  }
+}
 
 /**
  * The settings document analytics.js (@segment/analytics-next) loads from its CDN at start

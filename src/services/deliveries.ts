@@ -6,6 +6,7 @@ import {checkDestinationName, deliveryReport, type DeliveriesReport} from '../de
 import {UserError} from '../errors.js'
 import {parseDeliveriesQuery, type DeliveriesQueryInput} from '../store/event-filter.js'
 import {SqliteStore} from '../store/sqlite-store.js'
+import {tokenHeaders} from '../stream/client.js'
 import {withReader} from './events.js'
 
 /** `cdp deliveries`: reads the workspace's store beside a running daemon. */
@@ -37,7 +38,11 @@ export async function retryDeliveries(dir: string, request: RetryRequest): Promi
   if (daemon) {
     let response: Response
     try {
-      response = await fetch(`${daemon.url}/api/deliveries/retry`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(request)})
+      response = await fetch(`${daemon.url}/api/deliveries/retry`, {
+        method: 'POST',
+        headers: {'content-type': 'application/json', ...tokenHeaders(daemon.token)},
+        body: JSON.stringify(request),
+      })
     } catch (error) {
       throw new UserError(`The daemon at ${daemon.url} (pid ${daemon.pid}) did not answer: ${(error as Error).message}`, {hint: 'Check that `cdp dev` is running, or stop it and try again.', code: 'daemon_unreachable'})
     }

@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {watchConfig} from '../config/watch.js'
@@ -12,6 +13,7 @@ import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
 import {PlanRegistry} from '../plan/registry.js'
 import {describeReload, watchPlans} from '../plan/watch.js'
+import {parseAllowedHosts} from '../server/access.js'
 import {SourceRegistry} from '../server/auth.js'
 import {startServer} from '../server/server.js'
 import {SqliteStore} from '../store/sqlite-store.js'
@@ -23,6 +25,8 @@ export interface DevOptions {
   dir: string
   port: number
   host: string
+  /** Host names /api/* accepts beside loopback ones and the bound addresses (--allow-host). */
+  allowHosts?: string[]
   log: Logger
   /** How long a request body may take to arrive. */
   bodyTimeoutMs?: number
@@ -32,6 +36,8 @@ export interface DevOptions {
 
 export interface DevDaemon {
   url: string
+  /** Every URL it listens at (each interface's for --host 0.0.0.0). */
+  urls: string[]
   port: number
   host: string
   sources: SourceConfig[]
@@ -40,6 +46,9 @@ export interface DevDaemon {
   /** cdp.json, or undefined when the daemon runs on its defaults. */
   configFile?: string
   database: string
+  /** Listening beyond loopback: /api/* needs the token kept in daemonFile. */
+  tokenRequired: boolean
+  daemonFile: string
   stop(): Promise<void>
 }
 
@@ -72,6 +81,9 @@ function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig
  */
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
+  const allowHosts = parseAllowedHosts(options.allowHosts ?? [])
+  // A new token at every start: one read from an old daemon.json stops working when the daemon restarts.
+  const token = randomBytes(32).toString('base64url')
   const loaded = loadConfig(paths.dir)
   // One connection writes and reads; the checkpoint thread has its own.
   const store = new SqliteStore(paths.database, {autoCheckpoint: false})
@@ -116,6 +128,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         bodyTimeoutMs: options.bodyTimeoutMs,
         deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
         stream: {hub, history: (filter, range) => historyEvents(store, store.deliveries, destinations, filter, range)},
+        access: {allowHosts, token},
       },
       {port: options.port, host: options.host},
     )
@@ -141,16 +154,19 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     )
     await configWatcher.ready
     closers.unshift(() => configWatcher.close())
-    writeDaemonInfo(paths.dir, {url: server.url, pid: process.pid, startedAt: new Date().toISOString()})
+    writeDaemonInfo(paths.dir, {url: server.url, pid: process.pid, startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
     let stopping: Promise<void> | undefined
     return {
       url: server.url,
+      urls: server.urls,
       port: server.port,
       host: server.host,
       sources,
       destinations: deliveries.destinations,
       configFile: loaded?.file,
       database: paths.database,
+      tokenRequired: server.tokenRequired,
+      daemonFile: paths.daemonFile,
       stop() {
         stopping ??= (async () => {
           removeDaemonInfo(paths.dir)

@@ -11,6 +11,13 @@ export interface StreamClientOptions {
   flushMs?: number
   /** First and longest wait between reconnection attempts. */
   reconnectMs?: {initial: number; max: number}
+  /** The daemon's token for /api/*, asked for at each connection: a restarted daemon has a new one. */
+  token?: () => string | undefined
+}
+
+/** The headers that carry a daemon's token for /api/* (none when it needs none). */
+export function tokenHeaders(token: string | undefined): Record<string, string> {
+  return token ? {authorization: `Bearer ${token}`} : {}
 }
 
 /** The stream's URL for a filter, history size and the last seq already seen. */
@@ -91,7 +98,10 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
   }
 
   async function readOnce(): Promise<void> {
-    const response = await fetch(streamUrl(options.url, options.filter, options.history, lastSeq), {signal: controller.signal, headers: {accept: 'text/event-stream'}})
+    const response = await fetch(streamUrl(options.url, options.filter, options.history, lastSeq), {
+      signal: controller.signal,
+      headers: {accept: 'text/event-stream', ...tokenHeaders(options.token?.())},
+    })
     if (!response.ok || !response.body) {
       const text = await response.text().catch(() => '')
       throw new Error(`the daemon answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`)
