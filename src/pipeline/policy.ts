@@ -7,11 +7,38 @@ export type PolicyOutcome = 'blocked' | 'omitted' | null
 /** Kinds whose offending value can be dropped; a missing value or an unplanned event cannot. */
 const omittable = new Set(['wrong_type', 'unexpected_property', 'enum_mismatch', 'pattern_mismatch', 'format_mismatch', 'constraint', 'invalid_traits'])
 
-/** "properties.products[0].price" → ["properties", "products", 0, "price"] */
-function segments(path: string): (string | number)[] {
-  const out: (string | number)[] = []
-  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(match[2] !== undefined ? Number(match[2]) : match[1])
-  return out
+/** One step of a path through a message: an object's own key, or an array's index. */
+type Step = {key: string; index?: undefined} | {key?: undefined; index: number}
+
+/**
+ * The steps through `root` that a violation's dotted path names ("properties.products[0].price"),
+ * or undefined when no value is there. Dotted paths are ambiguous (a key may hold "." or "[",
+ * and a key "0" prints as "[0]"), so the path is matched against the message's own keys rather
+ * than split: only values the message really has can be reached, never Object.prototype through
+ * a key named "__proto__" or "constructor". Iterative, and each (value, position) is tried once.
+ */
+export function stepsTo(root: unknown, path: string): Step[] | undefined {
+  const tried = new Map<object, Set<number>>()
+  const stack: {node: unknown; at: number; steps: Step[]}[] = [{node: root, at: 0, steps: []}]
+  while (stack.length > 0) {
+    const {node, at, steps} = stack.pop() as {node: unknown; at: number; steps: Step[]}
+    if (at === path.length) return steps
+    if (node === null || typeof node !== 'object') continue
+    let positions = tried.get(node)
+    if (!positions) tried.set(node, (positions = new Set()))
+    if (positions.has(at)) continue
+    positions.add(at)
+    if (Array.isArray(node)) {
+      const index = /^\[(\d+)\]/.exec(path.slice(at, at + 24))
+      if (index && Number(index[1]) < node.length) stack.push({node: node[Number(index[1])], at: at + index[0].length, steps: [...steps, {index: Number(index[1])}]})
+      continue
+    }
+    for (const key of Object.keys(node)) {
+      const token = /^\d+$/.test(key) ? `[${key}]` : at === 0 ? key : `.${key}`
+      if (path.startsWith(token, at)) stack.push({node: (node as Record<string, unknown>)[key], at: at + token.length, steps: [...steps, {key}]})
+    }
+  }
+  return undefined
 }
 
 /**
@@ -22,13 +49,14 @@ export function omitViolations(message: SegmentMessage, violations: readonly Vio
   const copy = structuredClone(message)
   for (const violation of violations) {
     if (!omittable.has(violation.kind)) continue
-    const path = segments(violation.path)
-    while (path.length > 0 && typeof path[path.length - 1] === 'number') path.pop()
+    const steps = stepsTo(copy, violation.path)
+    if (!steps) continue
+    while (steps.length > 0 && steps[steps.length - 1].index !== undefined) steps.pop()
     // Never drop a whole top-level part (properties, traits, context): only values inside it.
-    if (path.length < 2) continue
+    if (steps.length < 2) continue
     let parent: unknown = copy
-    for (const segment of path.slice(0, -1)) parent = parent == null ? undefined : (parent as Record<string | number, unknown>)[segment]
-    if (parent !== null && typeof parent === 'object' && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[path[path.length - 1] as string]
+    for (const step of steps.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[step.key ?? (step.index as number)]
+    delete (parent as Record<string, unknown>)[steps[steps.length - 1].key as string]
   }
   return copy
 }

@@ -1,6 +1,7 @@
 import {isAbsolute} from 'node:path'
 import type {JsonSchema, TrackingPlan} from './types.js'
 import {isPlainObject} from '../spec/normalize.js'
+import {ownValue} from '../spec/own-keys.js'
 
 /**
  * Resolves the $refs a plan uses: "#/definitions/x" in the rule's own definitions, and
@@ -11,8 +12,8 @@ export function resolver(plan: TrackingPlan, local: Record<string, JsonSchema> |
   return (ref: string, inShared: boolean): JsonSchema | undefined => {
     const name = /#\/definitions\/([^/]+)$/.exec(ref)?.[1]
     if (name === undefined || isAbsolute(ref)) return undefined
-    if (ref.includes('definitions.json#') || inShared) return shared[name]
-    return local?.[name]
+    // Own definitions only: "#/definitions/constructor" must not resolve to Object.
+    return (ref.includes('definitions.json#') || inShared ? ownValue(shared, name) : ownValue(local, name)) as JsonSchema | undefined
   }
 }
 

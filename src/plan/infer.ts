@@ -1,4 +1,5 @@
 import {enumLimit, type ObservedEvent, type ObservedField} from './observe.js'
+import {setOwn} from '../spec/own-keys.js'
 import type {JsonSchema} from './types.js'
 
 /** Strings seen at least this often with at most enumLimit distinct values become an enum. */
@@ -21,7 +22,8 @@ export function inferSchema(field: ObservedField, parentCount: number): JsonSche
     const properties: Record<string, JsonSchema> = {}
     const required: string[] = []
     for (const [key, child] of [...field.children].sort(([a], [b]) => a.localeCompare(b))) {
-      properties[key] = inferSchema(child, field.types.object ?? parentCount)
+      // An observed "__proto__" key is a property like any other: keep it as one.
+      setOwn(properties, key, inferSchema(child, field.types.object ?? parentCount))
       // Required: present every time its parent object was.
       if (child.count === (field.types.object ?? parentCount)) required.push(key)
     }
