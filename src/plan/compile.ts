@@ -1,6 +1,8 @@
 import {Ajv, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type {SegmentMessage} from '../spec/types.js'
+import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternError} from './regexp.js'
+import {escapePointer, walkSchema} from './schema-walk.js'
 import type {JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
 import {violationsFromAjv, type Violation} from './violations.js'
 
@@ -28,6 +30,27 @@ function filePointer(wrapperPointer: string): string {
   return wrapperPointer.replace(/^\/properties\/(properties|context|traits)/, '/$1')
 }
 
+/**
+ * Every pattern and patternProperties key of a schema that the linear-time engine refuses, as
+ * problems with their pointer (mapped to the file's by toFile). True when there were any.
+ */
+function reportUnusablePatterns(schema: JsonSchema, file: string, pointer: string, problems: PlanProblem[], toFile: (pointer: string) => string = (p) => p): boolean {
+  let found = false
+  const report = (pattern: string, at: string) => {
+    const unusable = unusablePattern(pattern)
+    if (!unusable) return
+    found = true
+    problems.push({severity: 'error', file, pointer: toFile(at), message: unusablePatternMessage(unusable)})
+  }
+  walkSchema(schema, pointer, (node, at) => {
+    if (typeof node.pattern === 'string') report(node.pattern, `${at}/pattern`)
+    if (node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties)) {
+      for (const key of Object.keys(node.patternProperties)) report(key, `${at}/patternProperties/${escapePointer(key)}`)
+    }
+  })
+  return found
+}
+
 function compileOne(ajv: Ajv, schema: JsonSchema, file: string, problems: PlanProblem[]): ValidateFunction | undefined {
   if (!ajv.validateSchema(schema)) {
     // Report the deepest complaint: anyOf branches add parents that only restate it.
@@ -37,9 +60,15 @@ function compileOne(ajv: Ajv, schema: JsonSchema, file: string, problems: PlanPr
     problems.push({severity: 'error', file, pointer, message: `invalid JSON Schema: ${pointer ?? ''} ${first?.message ?? 'does not follow draft-07'}`.replace('  ', ' ')})
     return undefined
   }
+  if (reportUnusablePatterns(schema, file, '', problems, filePointer)) return undefined
   try {
     return ajv.compile(schema)
   } catch (error) {
+    // The walk above found every pattern of the file itself: this one sits where a $ref leads.
+    if (error instanceof UnusablePatternError) {
+      problems.push({severity: 'error', file, message: `through a $ref: ${error.message}`})
+      return undefined
+    }
     const message = (error as Error).message
     const unresolved = /can't resolve reference (\S+)/.exec(message)
     problems.push({
@@ -63,9 +92,12 @@ function eventVersion(message: SegmentMessage): number | undefined {
  */
 export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; problems: PlanProblem[]} {
   const problems: PlanProblem[] = []
-  const ajv = new Ajv({allErrors: true, strict: false})
+  // ownProperties: a plan's "constructor" property is checked on the message's own keys, not found on Object.
+  // Patterns run on re2js (linear time), never on V8's backtracking engine: see regexp.ts.
+  const ajv = new Ajv({allErrors: true, strict: false, ownProperties: true, code: {regExp: planRegExp}})
   addFormats(ajv, {mode: 'fast'})
   if (plan.definitions) {
+    reportUnusablePatterns(plan.definitions.document, plan.definitions.file, '', problems)
     try {
       ajv.addSchema({...plan.definitions.document, $id: planBaseUri + plan.definitions.file})
     } catch (error) {
