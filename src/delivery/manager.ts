@@ -25,6 +25,8 @@ interface Running {
 /** The delivery workers of the enabled destinations; started, replaced on reload, and stopped here. */
 export class DeliveryManager {
   private readonly running = new Map<string, Running>()
+  /** Set when the store is gone: nothing delivers again, whatever cdp.json says. */
+  private halted = false
 
   constructor(private readonly options: DeliveryManagerOptions) {}
 
@@ -34,9 +36,15 @@ export class DeliveryManager {
 
   /** Starts every enabled destination, or fails naming the first one that cannot start. */
   async start(configs: readonly DestinationConfig[]): Promise<void> {
-    for (const config of configs) {
-      if (config.enabled === false) continue
-      this.running.set(config.name, {settings: JSON.stringify(config), worker: this.startWorker(config, await this.openAdapter(config))})
+    try {
+      for (const config of configs) {
+        if (config.enabled === false) continue
+        this.running.set(config.name, {settings: JSON.stringify(config), worker: this.startWorker(config, await this.openAdapter(config))})
+      }
+    } catch (error) {
+      // The daemon does not start: the destinations started before this one stop with it.
+      await this.stop()
+      throw error
     }
   }
 
@@ -46,6 +54,7 @@ export class DeliveryManager {
    * previous settings.
    */
   async apply(configs: readonly DestinationConfig[]): Promise<void> {
+    if (this.halted) return
     const wanted = new Map(configs.filter((config) => config.enabled !== false).map((config) => [config.name, config]))
     for (const [name, running] of this.running) {
       if (!wanted.has(name)) {
@@ -68,6 +77,10 @@ export class DeliveryManager {
       // The old worker stops (and saves its cursor) before the new one reads it: two workers of
       // one destination at once would send the same events twice.
       if (current) await current.worker.stop()
+      if (this.halted) {
+        await adapter.close()
+        return
+      }
       this.running.set(name, {settings, worker: this.startWorker(config, adapter)})
       this.options.log.info(`destination "${name}" (${config.type}) ${current ? 'restarted with new settings' : 'started'}`)
     }
@@ -115,5 +128,11 @@ export class DeliveryManager {
     const workers = [...this.running.values()]
     this.running.clear()
     await Promise.all(workers.map(({worker}) => worker.stop()))
+  }
+
+  /** The store can no longer be written (its file was deleted): every destination stops for good. */
+  async halt(): Promise<void> {
+    this.halted = true
+    await this.stop()
   }
 }

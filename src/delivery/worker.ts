@@ -55,6 +55,8 @@ interface Failure {
   items: Item[]
   error: DeliveryError
   ms: number
+  /** Epoch ms of the failure: backoff and Retry-After count from the answer, not from the round's start. */
+  at: number
 }
 
 function userKeyOf(event: QueuedEvent): string {
@@ -105,7 +107,7 @@ export class DestinationWorker {
   private readonly concurrency: number
   private readonly timeoutMs: number
   private readonly retry: RetryPolicy
-  private readonly histogram: LatencyHistogram
+  private histogram: LatencyHistogram
   private readonly pollMs: number
   private readonly saveEveryMs: number
   private readonly lingerMs: number
@@ -285,8 +287,7 @@ export class DestinationWorker {
     const skipped: Item[] = []
     await Promise.all(lanes.map((lane) => this.sendLane(lane, delivered, failures, skipped)))
     if (this.stopped || generation !== this.generation) return 'idle'
-    this.cursor = cursor
-    this.record(now, delivered, failures, [...holding, ...skipped])
+    this.record(cursor, delivered, failures, [...holding, ...skipped])
     return full ? 'full' : 'partial'
   }
 
@@ -346,7 +347,8 @@ export class DestinationWorker {
       if (error instanceof Stopping) return true
       const failure = asDeliveryError(error)
       if (failure.retryable || batch.length === 1) {
-        failures.push({items: batch, error: failure, ms: Date.now() - began})
+        const at = Date.now()
+        failures.push({items: batch, error: failure, ms: at - began, at})
         return failure.retryable
       }
       for (let i = 0; i < batch.length; i++) {
@@ -371,12 +373,18 @@ export class DestinationWorker {
     }
   }
 
-  private record(now: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): void {
+  /**
+   * Records a round and moves the cursor past its events. Failures and held events must be written
+   * before the cursor moves: if that write fails (a busy or full disk), the cursor and everything in
+   * memory stay as they were, and the round's events are read from the store again next time.
+   */
+  private record(cursor: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): void {
     const outcome: DeliveryOutcome = {destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}
     const results: DeliveryResult[] | undefined = this.options.onResults && (this.options.wantResults?.() ?? true) ? [] : undefined
     const at = new Date().toISOString()
+    const latencies: number[] = []
     for (const {item, ms} of delivered) {
-      this.histogram.add(Date.now() - Date.parse(item.receivedAt))
+      latencies.push(Date.now() - Date.parse(item.receivedAt))
       outcome.delivered++
       if (item.row) {
         const history = [...item.row.history, {at, ms}].slice(-historyLimit)
@@ -392,7 +400,7 @@ export class DestinationWorker {
         outcome.failedAttempts++
         const attempts = (item.row?.attempts ?? 0) + 1
         const dead = !error.retryable || attempts >= this.retry.maxAttempts
-        const nextAttemptAt = dead ? 0 : now + backoffMs(this.retry, attempts, error.retryAfterMs)
+        const nextAttemptAt = dead ? 0 : failure.at + backoffMs(this.retry, attempts, error.retryAfterMs)
         if (!dead) retryAt = Math.min(retryAt, nextAttemptAt)
         const row: DeliveryRow = {
           status: dead ? 'dead' : 'retrying',
@@ -421,20 +429,32 @@ export class DestinationWorker {
       outcome.inserted.push({seq: item.event.seq, userKey: item.event.userKey, status: 'pending', attempts: 0, nextAttemptAt: 0, lastStatus: null, lastError: null, history: []})
       results?.push({destination: this.name, seq: item.event.seq, messageId: item.event.messageId, status: 'pending', attempts: 0})
     }
+    if (outcome.inserted.length > 0 || outcome.updated.length > 0) {
+      const histogram = new LatencyHistogram(this.histogram.serialise())
+      for (const ms of latencies) histogram.add(ms)
+      try {
+        this.save(outcome, cursor, histogram)
+      } catch (error) {
+        // Not written: the events taken from memory must be read again from the cursor, which has not moved.
+        this.recent.desync()
+        throw error
+      }
+      this.histogram = histogram
+      this.refreshOpen()
+    } else {
+      // Nothing that must be written now: the cursor is saved with the next save, at most saveEveryMs on.
+      this.cursor = cursor
+      for (const ms of latencies) this.histogram.add(ms)
+      this.unsaved.delivered += outcome.delivered
+      this.unsaved.failedAttempts += outcome.failedAttempts
+    }
     // A 429 limits the whole destination; so does a second round in a row where every send failed
     // (it is down, not refusing one event): then nothing goes until the earliest retry is due.
     if (delivered.length > 0) this.failedRounds = 0
     else if (failures.length > 0) this.failedRounds++
     const rateLimited = failures.some((failure) => failure.error.status === 429)
     this.pausedUntil = retryAt !== Infinity && (rateLimited || (delivered.length === 0 && this.failedRounds >= 2)) ? retryAt : 0
-    this.unsaved.delivered += outcome.delivered
-    this.unsaved.failedAttempts += outcome.failedAttempts
-    if (outcome.inserted.length > 0 || outcome.updated.length > 0) {
-      this.save(outcome)
-      this.refreshOpen()
-    } else {
-      this.saveIfDue(true)
-    }
+    if (outcome.inserted.length === 0 && outcome.updated.length === 0) this.saveIfDue(true)
     if (results && results.length > 0) this.options.onResults?.(results)
   }
 
@@ -445,18 +465,20 @@ export class DestinationWorker {
   private saveIfDue(onlyWhenDue: boolean): void {
     if (!this.unsavedWork()) return
     if (onlyWhenDue && Date.now() - this.lastSave < this.saveEveryMs) return
-    this.save({destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []})
+    this.save({destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}, this.cursor, this.histogram)
   }
 
-  private save(outcome: DeliveryOutcome): void {
+  /** Writes the outcome with the cursor and counters; only once it is written do they count as saved (and the cursor move). */
+  private save(outcome: DeliveryOutcome, cursor: number, histogram: LatencyHistogram): void {
     this.options.store.recordOutcome({
       ...outcome,
-      cursor: this.cursor,
-      delivered: this.unsaved.delivered,
-      failedAttempts: this.unsaved.failedAttempts,
-      latency: this.histogram.serialise(),
+      cursor,
+      delivered: this.unsaved.delivered + outcome.delivered,
+      failedAttempts: this.unsaved.failedAttempts + outcome.failedAttempts,
+      latency: histogram.serialise(),
     })
-    this.savedCursor = this.cursor
+    this.cursor = cursor
+    this.savedCursor = cursor
     this.unsaved = {delivered: 0, failedAttempts: 0}
     this.lastSave = Date.now()
   }
@@ -468,7 +490,12 @@ export class DestinationWorker {
     clearTimeout(this.lingerTimer)
     this.stopController.abort(new Stopping())
     await this.loop
-    this.saveIfDue(false)
+    try {
+      this.saveIfDue(false)
+    } catch (error) {
+      // Progress not saved is sent again next time (at least once); the adapter still closes.
+      this.options.log.error(`destination "${this.name}": could not save its progress: ${(error as Error).message}`)
+    }
     await this.options.adapter.close()
   }
 }
