@@ -21,7 +21,7 @@ function origin(url: string | undefined): string | undefined {
 /**
  * The daemon `cdp tail` should follow: --url, or the one the workspace's running `cdp dev` wrote
  * down, with its token (--token, or daemon.json's for the workspace's daemon). Checked at once
- * (GET /health, then a first look at the stream), so a stopped daemon or a refused token is a clear
+ * (GET /health, then a first look at /api/*), so a stopped daemon or a refused token is a clear
  * error rather than a view that keeps reconnecting.
  */
 export async function resolveDaemon(dir: string, options: {url?: string; token?: string} = {}): Promise<DaemonTarget> {
@@ -58,16 +58,16 @@ export async function resolveDaemon(dir: string, options: {url?: string; token?:
   return {url, token}
 }
 
-/** Opens the stream once (no history) to learn whether the daemon lets this client in. */
+/** Asks /api/* for one event, to learn whether the daemon lets this client in (the answer is complete, so no connection is left open). */
 async function checkAccess(url: string, token: string | undefined, context: {explicitUrl: boolean}): Promise<void> {
   let response: Response
   try {
-    response = await fetch(`${url}/api/stream?history=0`, {headers: {accept: 'text/event-stream', ...tokenHeaders(token)}, signal: AbortSignal.timeout(3000)})
+    response = await fetch(`${url}/api/events?limit=1`, {headers: tokenHeaders(token), signal: AbortSignal.timeout(3000)})
   } catch {
     return // Not answering now: the stream client says so and reconnects.
   }
   if (response.status !== 401 && response.status !== 403) {
-    await response.body?.cancel().catch(() => undefined)
+    await response.arrayBuffer().catch(() => undefined)
     return
   }
   const body = (await response.json().catch(() => ({}))) as {error?: string}
