@@ -303,6 +303,27 @@ describe('cdp dev --host 0.0.0.0: /api/* needs the token', () => {
     expect((await tail).exitCode).toBe(0)
   })
 
+  it('keeps cdp tail following across a restart, with the new token the new daemon wrote', async () => {
+    const tail = execa('node', [binPath, 'tail', '--dir', dir, '--json', '--history', '0'], {env: {NO_COLOR: '1', OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}, reject: false, buffer: false})
+    let stdout = ''
+    let stderr = ''
+    tail.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    tail.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    try {
+      await waitFor('cdp tail connected', () => stderr.includes('following'))
+      const before = token()
+      expect(await daemon.stop()).toBe(0)
+      daemon = await startDaemonProcess(dir, ['--host', '0.0.0.0', '--port', String(daemon.port)])
+      expect(token()).not.toBe(before)
+      await waitFor('cdp tail reconnected', () => stderr.split('following').length === 3)
+      expect((await post(`${daemon.url}/v1/track`, {userId: 'u', event: 'After Restart', messageId: 'restart-1'}, {writeKey})).status).toBe(200)
+      await waitFor('the event after the restart in cdp tail', () => stdout.includes('"messageId":"restart-1"'))
+    } finally {
+      tail.kill('SIGINT')
+    }
+    expect((await tail).exitCode).toBe(0)
+  })
+
   it('refuses cdp tail with a wrong token clearly, at once', async () => {
     const tail = await runCli(['tail', '--url', daemon.url, '--token', 'not-the-token', '--json'])
     expect(tail.exitCode).toBe(3)
