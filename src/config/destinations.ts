@@ -33,11 +33,16 @@ function destinationSchema(properties: Record<string, unknown>, required: readon
 
 const httpUrl = {type: 'string', pattern: '^https?://[^\\s/?#]+[^\\s]*$'} as const
 
+/** An HTTP header name: an RFC 9110 token. */
+export const headerNamePattern = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+/** An HTTP header value: tab, printable ASCII and Latin-1 (Node sends no more); CR, LF or another control character would end the header or garble it. */
+export const headerValuePattern = '^[\\t -~\u00a0-\u00ff]*$'
+
 export const destinationSchemas = {
   webhook: destinationSchema(
     {
       url: {description: 'Where each request is POSTed.', ...httpUrl},
-      headers: {description: 'Extra request headers.', type: 'object', additionalProperties: {type: 'string'}},
+      headers: {description: 'Extra request headers.', type: 'object', propertyNames: {pattern: headerNamePattern}, additionalProperties: {type: 'string', pattern: headerValuePattern}},
       secret: {description: 'Signs each body with HMAC-SHA256 in the signature header.', type: 'string', minLength: 1},
       signatureHeader: {description: 'The header carrying the signature (default X-Signature).', type: 'string', pattern: '^[A-Za-z0-9-]+$'},
     },

@@ -1,11 +1,13 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
-import {destinationSchemas, destinationTypes} from './destinations.js'
+import {printable} from '../printable.js'
+import {destinationSchemas, destinationTypes, headerNamePattern, headerValuePattern} from './destinations.js'
 import {configSchema, type WorkspaceConfig} from './schema.js'
 import {configFileName, workspacePaths} from './workspace.js'
 
-const ajv = new Ajv({allErrors: true, strict: true})
+// ownProperties: a field is present only as the file's own key, never found on Object.prototype.
+const ajv = new Ajv({allErrors: true, strict: true, ownProperties: true})
 const validateConfig = ajv.compile<WorkspaceConfig>(configSchema)
 const validateDestination = new Map(Object.entries(destinationSchemas).map(([type, schema]) => [type, ajv.compile(schema)]))
 
@@ -15,8 +17,16 @@ export interface LoadedConfig {
   file?: string
 }
 
-function describeAjvError(error: ErrorObject, prefix = ''): string {
-  const where = prefix + error.instancePath || '(top level)'
+/** What a pattern means, for the patterns whose regular expression would not tell a user. */
+const patternMeanings = new Map<string, string>([
+  [headerNamePattern, "is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only"],
+  [headerValuePattern, 'holds a line break (CR or LF) or another control character, which would end the header or garble it: use printable text only'],
+])
+
+/** A sentence for one ajv error, or undefined for an error that only restates another. */
+function describeAjvError(error: ErrorObject, prefix = ''): string | undefined {
+  // Keys are data: a control character in one must not end the report's line.
+  const where = printable(prefix + error.instancePath) || '(top level)'
   switch (error.keyword) {
     case 'additionalProperties':
       return `${where}: unknown field "${(error.params as {additionalProperty: string}).additionalProperty}"`
@@ -24,16 +34,32 @@ function describeAjvError(error: ErrorObject, prefix = ''): string {
       return `${where}: missing required field "${(error.params as {missingProperty: string}).missingProperty}"`
     case 'type':
       return `${where}: must be ${(error.params as {type: string}).type}`
+    case 'propertyNames':
+      // Follows the error of the name's own rule, which says what is wrong with it.
+      return undefined
+    case 'pattern': {
+      const meaning = patternMeanings.get((error.params as {pattern: string}).pattern)
+      // A property name's rule reports at its object: name the key in the path.
+      if (error.propertyName !== undefined) return `${where}/${printable(pointerToken(error.propertyName))}: the name "${printable(error.propertyName)}" ${meaning ?? error.message}`
+      return `${where}: ${meaning ?? error.message}`
+    }
     default:
       return `${where}: ${error.message ?? 'is invalid'}`
   }
+}
+
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
 /** Every problem of a config object at once, each with its JSON path. Empty when valid. */
 export function configProblems(value: unknown): string[] {
   const problems: string[] = []
   if (!validateConfig(value)) {
-    for (const error of validateConfig.errors ?? []) problems.push(describeAjvError(error))
+    for (const error of validateConfig.errors ?? []) {
+      const problem = describeAjvError(error)
+      if (problem !== undefined) problems.push(problem)
+    }
     return problems
   }
   const config = value as WorkspaceConfig
@@ -55,7 +81,10 @@ export function configProblems(value: unknown): string[] {
     if (!validate) {
       problems.push(`/destinations/${index}/type: destination "${destination.name}" has unknown type "${destination.type}"; use one of ${destinationTypes.join(', ')}`)
     } else if (!valid) {
-      for (const error of validate.errors ?? []) problems.push(`${describeAjvError(error, `/destinations/${index}`)} (destination "${destination.name}")`)
+      for (const error of validate.errors ?? []) {
+        const problem = describeAjvError(error, `/destinations/${index}`)
+        if (problem !== undefined) problems.push(`${problem} (destination "${destination.name}")`)
+      }
     }
     for (const source of destination.sources ?? []) {
       if (!config.sources.some((s) => s.name === source)) problems.push(`/destinations/${index}/sources: destination "${destination.name}" names source "${source}", which cdp.json does not define`)
@@ -74,6 +103,8 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
+    // Editors on Windows may save UTF-8 with a byte order mark, which JSON.parse refuses.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   } catch (error) {
     throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, {hint: 'Check the file\'s permissions.'})
   }
