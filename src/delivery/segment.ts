@@ -8,7 +8,8 @@ import type {AdapterFactory, OutgoingEvent} from './types.js'
  */
 function forwarded(event: OutgoingEvent): string {
   if (!('sentAt' in event.message)) return event.json
-  const message: Record<string, unknown> = Object.assign({}, event.message)
+  // Spread, not Object.assign: a message's "__proto__" key must stay a key, not become the copy's prototype.
+  const message: Record<string, unknown> = {...event.message}
   delete message.sentAt
   return JSON.stringify(message)
 }
