@@ -1,4 +1,5 @@
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
+import {writePrivateFile} from '../store/private-files.js'
 import {workspacePaths} from './workspace.js'
 
 /** What a running `cdp dev` tells other commands about itself, in .cdp/daemon.json. */
@@ -11,7 +12,8 @@ export interface DaemonInfo {
 }
 
 export function writeDaemonInfo(dir: string, info: DaemonInfo): void {
-  writeFileSync(workspacePaths(dir).daemonFile, JSON.stringify(info, null, 2) + '\n')
+  // 0600: it may carry the token to /api/*.
+  writePrivateFile(workspacePaths(dir).daemonFile, JSON.stringify(info, null, 2) + '\n')
 }
 
 /** Removes the file, only if it is still this process's (a second daemon may have replaced it). */

@@ -10,6 +10,8 @@ export interface WorkspacePaths {
   database: string
   /** Written by a running `cdp dev`: its URL and process id, for `cdp tail` and `cdp deliveries retry`. */
   daemonFile: string
+  /** Held locked by the running `cdp dev`: one daemon per store. */
+  lockFile: string
 }
 
 export const configFileName = 'cdp.json'
@@ -23,6 +25,7 @@ export function workspacePaths(dir: string): WorkspacePaths {
     stateDir: path.join(root, '.cdp'),
     database: path.join(root, '.cdp', 'cdp.sqlite'),
     daemonFile: path.join(root, '.cdp', 'daemon.json'),
+    lockFile: path.join(root, '.cdp', 'daemon.lock'),
   }
 }
 

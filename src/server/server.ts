@@ -7,6 +7,7 @@ import type {DestinationConfig} from '../config/schema.js'
 import {deliveryReport} from '../delivery/report.js'
 import {isPlainObject} from '../spec/normalize.js'
 import {parseDeliveriesQuery, parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
+import {StoreUnavailableError} from '../store/store-errors.js'
 import type {DeliveryStore, EventStore} from '../store/types.js'
 import {decodeBody, parseJson, readRawBody} from './body.js'
 import {serveStream, type StreamDeps} from './stream.js'
@@ -180,6 +181,9 @@ export function createRequestHandler(deps: ServerDeps, access: AccessGuard): (re
     route(req, res, path, deps, access, bodyTimeoutMs).catch((error: unknown) => {
       if (error instanceof HttpError) {
         sendError(res, error, req)
+      } else if (error instanceof StoreUnavailableError) {
+        // Nothing was stored and nothing will be until a restart: 503, which SDKs retry.
+        sendError(res, new HttpError(503, error.code, `${error.message} ${error.hint}`), req)
       } else if (error instanceof UserError) {
         sendError(res, new HttpError(400, error.code, error.message), req)
       } else {

@@ -1,9 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
+import {readDaemonInfo, removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {watchConfig} from '../config/watch.js'
 import {DeliveryManager} from '../delivery/manager.js'
-import {errorMessage} from '../errors.js'
+import {errorMessage, ExitCode, UserError} from '../errors.js'
 import {historyEvents} from '../stream/history.js'
 import {StreamHub} from '../stream/hub.js'
 import type {SourceConfig} from '../config/schema.js'
@@ -19,6 +19,9 @@ import {startServer} from '../server/server.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import {Checkpointer} from '../store/checkpointer.js'
 import {GroupCommitter} from '../store/group-commit.js'
+import {ensurePrivateDir} from '../store/private-files.js'
+import {isNotWritable, storeNotWritable} from '../store/store-errors.js'
+import {StoreLock} from '../store/store-lock.js'
 import {cdpVersion} from '../version.js'
 
 export interface DevOptions {
@@ -85,8 +88,22 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   // A new token at every start: one read from an old daemon.json stops working when the daemon restarts.
   const token = randomBytes(32).toString('base64url')
   const loaded = loadConfig(paths.dir)
-  // One connection writes and reads; the checkpoint thread has its own.
-  const store = new SqliteStore(paths.database, {autoCheckpoint: false})
+  const lock = lockStore(paths)
+  let store: SqliteStore
+  try {
+    // One connection writes and reads; the checkpoint thread has its own.
+    store = new SqliteStore(paths.database, {
+      autoCheckpoint: false,
+      guardFiles: true,
+      onUnavailable: (error) => {
+        options.log.error(`${error.message} Ingest answers 503 and delivery has stopped. ${error.hint}`)
+        void deliveries.halt()
+      },
+    })
+  } catch (error) {
+    lock.release()
+    throw error
+  }
   const hub = new StreamHub()
   const deliveries = new DeliveryManager({
     store: store.deliveries,
@@ -169,9 +186,21 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       daemonFile: paths.daemonFile,
       stop() {
         stopping ??= (async () => {
-          removeDaemonInfo(paths.dir)
-          for (const close of closers) await close()
+          // Shutting down goes on whatever fails on the way: the store is closed and the lock released.
+          try {
+            removeDaemonInfo(paths.dir)
+          } catch (error) {
+            options.log.warn(`could not remove ${paths.daemonFile} (${errorMessage(error)}); other commands check whether its pid still runs.`)
+          }
+          for (const close of closers) {
+            try {
+              await close()
+            } catch (error) {
+              options.log.error(`while stopping: ${errorMessage(error)}`)
+            }
+          }
           store.close()
+          lock.release()
         })()
         return stopping
       },
@@ -180,8 +209,39 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     await writer.close()
     for (const close of closers) await close()
     store.close()
+    lock.release()
     throw error
   }
+}
+
+/**
+ * Takes the store's lock, creating .cdp/ (0700) first, or refuses to start: two daemons on one
+ * store would each deliver every event. A lock left by a daemon that crashed was released by the
+ * operating system with it.
+ */
+function lockStore(paths: WorkspacePaths): StoreLock {
+  let lock: StoreLock | undefined
+  try {
+    ensurePrivateDir(paths.stateDir)
+    lock = StoreLock.tryAcquire(paths.lockFile)
+  } catch (error) {
+    throw isNotWritable(error) ? storeNotWritable(paths.database, error) : error
+  }
+  if (lock) return lock
+  const running = readDaemonInfo(paths.dir)
+  const hint = `Use the running one (\`cdp tail\` follows its events), stop it first${running ? ` (kill ${running.pid})` : ''}, or start this one on another workspace with --dir.`
+  if (!running) {
+    throw new UserError(`Another cdp dev holds the event store in ${paths.dir} (it is still starting, or ${paths.daemonFile} is missing).`, {
+      hint,
+      exitCode: ExitCode.environment,
+      code: 'daemon_running',
+    })
+  }
+  throw new UserError(`cdp dev is already running in ${paths.dir} (pid ${running.pid}, ${running.url}); one daemon per store, or every event would be delivered twice.`, {
+    hint,
+    exitCode: ExitCode.environment,
+    code: 'daemon_running',
+  })
 }
 
 function sameFolders(a: readonly string[], b: readonly string[]): boolean {

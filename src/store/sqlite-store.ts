@@ -5,7 +5,10 @@ import {UserError} from '../errors.js'
 import type {Violation} from '../plan/violations.js'
 import type {SegmentMessage} from '../spec/types.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
+import {OpenFiles} from './open-files.js'
+import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
 import {SqliteDeliveries} from './sqlite-deliveries.js'
+import {isNotWritable, StoreUnavailableError, storeNotWritable} from './store-errors.js'
 import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
 export interface SqliteStoreOptions {
@@ -15,6 +18,45 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL'
   /** false when a checkpoint thread does the checkpoints (the daemon); true elsewhere. */
   autoCheckpoint?: boolean
+  /**
+   * The daemon's store notices when its files are deleted or replaced under it (checked after each
+   * commit, before it is acknowledged, and every second): from then on it refuses writes with a
+   * StoreUnavailableError, and tells onUnavailable once.
+   */
+  guardFiles?: boolean
+  onUnavailable?: (error: StoreUnavailableError) => void
+}
+
+/**
+ * Opens the store for writing, or fails at once (exit 3, naming the file) when it cannot be written:
+ * SQLite opens a file it may only read without complaint, and every insert would fail later.
+ */
+function openForWriting(file: string, options: SqliteStoreOptions): Database.Database {
+  mkdirSync(path.dirname(file), {recursive: true, mode: privateDirMode})
+  // Made 0600 before SQLite opens it: SQLite gives the -wal and -shm it creates the database's mode.
+  ensurePrivateFile(file)
+  for (const suffix of ['-wal', '-shm']) tightenMode(file + suffix)
+  const db = new Database(file)
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
+    db.pragma('busy_timeout = 5000')
+    // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
+    db.pragma('cache_size = -65536')
+    if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0')
+    // A write refused (SQLITE_READONLY) on a file opened read-only; rolled back, it writes nothing.
+    // BEGIN IMMEDIATE alone is not refused.
+    try {
+      db.exec('BEGIN IMMEDIATE')
+      db.pragma(`user_version = ${db.pragma('user_version', {simple: true}) as number}`)
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK')
+    }
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
 }
 
 type Statement = Database.Statement
@@ -28,9 +70,17 @@ export class SqliteStore implements EventStore {
   private readonly appendMany?: (events: readonly NewEvent[]) => AppendResult
   /** Delivery bookkeeping, on the same connection so it shares transactions with events. */
   readonly deliveries: SqliteDeliveries
+  private readonly openFiles?: OpenFiles
+  /** The files whose replacement loses commits: checked after each one. */
+  private readonly dataFiles: readonly string[]
+  private readonly guardTimer?: NodeJS.Timeout
+  private readonly onUnavailable?: (error: StoreUnavailableError) => void
+  /** Set once the files are found deleted or replaced: every later write fails with it. */
+  private unavailable?: StoreUnavailableError
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file
+    this.dataFiles = [file, `${file}-wal`]
     if (options.readonly) {
       if (!existsSync(file)) {
         throw new UserError(`No event store at ${file}.`, {
@@ -44,16 +94,21 @@ export class SqliteStore implements EventStore {
       this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
       return
     }
-    mkdirSync(path.dirname(file), {recursive: true})
-    this.db = new Database(file)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
-    this.db.pragma('busy_timeout = 5000')
-    // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
-    this.db.pragma('cache_size = -65536')
-    if (options.autoCheckpoint === false) this.db.pragma('wal_autocheckpoint = 0')
-    this.migrate()
+    let db: Database.Database | undefined
+    try {
+      this.db = db = openForWriting(file, options)
+      this.migrate()
+    } catch (error) {
+      if (db?.open) db.close()
+      throw isNotWritable(error) ? storeNotWritable(file, error) : error
+    }
     this.db.pragma('foreign_keys = ON')
+    if (options.guardFiles) {
+      this.openFiles = new OpenFiles([file, `${file}-wal`, `${file}-shm`])
+      this.onUnavailable = options.onUnavailable
+      this.guardTimer = setInterval(() => this.checkFiles(), 1000)
+      this.guardTimer.unref()
+    }
     this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
@@ -123,13 +178,18 @@ export class SqliteStore implements EventStore {
   }
 
   private writable(): (events: readonly NewEvent[]) => AppendResult {
+    if (this.unavailable) throw this.unavailable
     if (!this.appendMany) throw new UserError(`The event store ${this.file} is open read-only.`)
     return this.appendMany
   }
 
   appendEvents(events: readonly NewEvent[]): AppendResult {
     if (events.length === 0) return {inserted: 0, duplicates: 0, stored: [], seqs: []}
-    return this.writable()(events)
+    const result = this.writable()(events)
+    // After the commit and before anyone is told of it: a commit into a deleted file must not be acknowledged.
+    const lost = this.openFiles && this.checkFiles(this.dataFiles)
+    if (lost) throw lost
+    return result
   }
 
   queryEvents(filter: EventFilter): StoredEvent[] {
@@ -236,7 +296,25 @@ export class SqliteStore implements EventStore {
     }
   }
 
+  /**
+   * undefined while the store's paths lead to the files it has open (all of them, or these);
+   * otherwise the error every write now fails with. Only for a store opened with guardFiles.
+   */
+  checkFiles(files?: Iterable<string>): StoreUnavailableError | undefined {
+    if (this.unavailable || !this.openFiles) return this.unavailable
+    const changed = this.openFiles.changed(files)
+    if (changed === undefined) return undefined
+    clearInterval(this.guardTimer)
+    this.unavailable = new StoreUnavailableError(
+      `The event store ${this.file} was deleted or replaced while cdp dev was running (${path.basename(changed)} is no longer the file it has open): nothing more can be stored.`,
+      'Restart cdp dev: it starts a new, empty store (and with no cdp.json, a new write key for the default source).',
+    )
+    this.onUnavailable?.(this.unavailable)
+    return this.unavailable
+  }
+
   close(): void {
+    clearInterval(this.guardTimer)
     if (this.db.open) this.db.close()
   }
 }
