@@ -38,6 +38,9 @@ export const headerNamePattern = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
 /** An HTTP header value: tab, printable ASCII and Latin-1 (Node sends no more); CR, LF or another control character would end the header or garble it. */
 export const headerValuePattern = '^[\\t -~\u00a0-\u00ff]*$'
 
+/** A file mode in octal with its leading 0, that leaves the owner able to read and write ("0600", "0640"). */
+export const fileModePattern = '^0[67][0-7]{2}$'
+
 export const destinationSchemas = {
   webhook: destinationSchema(
     {
@@ -53,6 +56,7 @@ export const destinationSchemas = {
       path: {description: 'The NDJSON file to append to, relative to cdp.json.', type: 'string', minLength: 1},
       maxBytes: {description: 'Rotate the file when it would grow past this size.', type: 'integer', minimum: 1024},
       maxFiles: {description: 'Rotated files kept (path.1 is the newest).', type: 'integer', minimum: 1, maximum: 1000},
+      mode: {description: 'Mode of the file and its rotated files, in octal, keeping read and write for you ("0640" lets your group read). Default "0600": yours alone.', type: 'string', pattern: fileModePattern},
     },
     ['path'],
   ),

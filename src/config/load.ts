@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
 import {printable} from '../printable.js'
-import {destinationSchemas, destinationTypes, headerNamePattern, headerValuePattern} from './destinations.js'
+import {destinationSchemas, destinationTypes, fileModePattern, headerNamePattern, headerValuePattern} from './destinations.js'
 import {configSchema, type WorkspaceConfig} from './schema.js'
 import {configFileName, workspacePaths} from './workspace.js'
 
@@ -21,6 +21,7 @@ export interface LoadedConfig {
 const patternMeanings = new Map<string, string>([
   [headerNamePattern, "is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only"],
   [headerValuePattern, 'holds a line break (CR or LF) or another control character, which would end the header or garble it: use printable text only'],
+  [fileModePattern, 'is not a file mode you can read and write: use four octal digits starting 06 or 07, such as "0600" or "0640"'],
 ])
 
 /** A sentence for one ajv error, or undefined for an error that only restates another. */

@@ -5,24 +5,32 @@ import type {AdapterFactory} from './types.js'
 
 const defaultMaxBytes = 100 * 1024 * 1024
 const defaultMaxFiles = 5
+/** Events are customers' data: the file is its owner's alone unless cdp.json says otherwise. */
+const defaultMode = 0o600
 
 /**
  * Appends one message per line (NDJSON). When the next line would take the file past maxBytes it
  * rotates: path → path.1 → path.2 …, keeping maxFiles rotated files. Each batch is synced to disk
- * before it counts as delivered.
+ * before it counts as delivered. The file has the configured mode (0600 by default), whatever the
+ * umask; rotated files keep it.
  */
 export const createFileDestination: AdapterFactory = (config, context) => {
   const file = path.resolve(context.dir, config.path as string)
   const maxBytes = (config.maxBytes as number | undefined) ?? defaultMaxBytes
   const maxFiles = (config.maxFiles as number | undefined) ?? defaultMaxFiles
+  const mode = typeof config.mode === 'string' ? parseInt(config.mode, 8) : defaultMode
   let handle: FileHandle | undefined
   let size = 0
 
   async function openFile(): Promise<FileHandle> {
     if (handle) return handle
     mkdirSync(path.dirname(file), {recursive: true})
-    handle = await open(file, 'a')
-    size = (await handle.stat()).size
+    handle = await open(file, 'a', mode)
+    const stats = await handle.stat()
+    size = stats.size
+    // Set outright: a new file's mode was narrowed by the umask, and an existing one (an older cdp's,
+    // 0644) is brought to the setting. Only a regular file of ours: never a terminal or a FIFO.
+    if (stats.isFile() && (Number(stats.mode) & 0o7777) !== mode && stats.uid === (process.getuid?.() ?? stats.uid)) await handle.chmod(mode)
     return handle
   }
 
