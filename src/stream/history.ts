@@ -1,17 +1,17 @@
 import type {DestinationConfig} from '../config/schema.js'
 import {destinationTakes} from '../delivery/filter.js'
 import type {DeliveryStore, EventStore, StoredEvent} from '../store/types.js'
-import {historyScanWindow, historySliceEvents} from './limits.js'
+import {historyScanWindow} from './limits.js'
 import type {DeliveryMark, StreamEvent, StreamFilter} from './types.js'
 
 /** A reader's history, given a slice at a time so that no step holds the event loop for long. */
 export interface HistoryCursor {
   /**
-   * The next events, oldest first, after a bounded piece of work: [] while it is still looking
-   * for them (a filter that matches few events scans the store a window at a time), undefined
-   * once every one was given.
+   * The next events (at most `most`), oldest first, after a bounded piece of work: [] while it is
+   * still looking for them (a filter that matches few events scans the store a window at a
+   * time), undefined once every one was given.
    */
-  next(): StreamEvent[] | undefined
+  next(most: number): StreamEvent[] | undefined
 }
 
 /**
@@ -54,7 +54,7 @@ export function historyEvents(
   }
 
   return {
-    next() {
+    next(most) {
       if (!toSend) {
         if (foundCount < limit && searchedDownTo > after) {
           search()
@@ -64,7 +64,7 @@ export function historyEvents(
         found.length = 0
       }
       if (sentCount >= toSend.length) return undefined
-      const slice = toSend.slice(sentCount, sentCount + historySliceEvents)
+      const slice = toSend.slice(sentCount, sentCount + Math.max(1, most))
       sentCount += slice.length
       return read(slice)
     },

@@ -1,7 +1,7 @@
 import type {DeliveryResult} from '../delivery/worker.js'
 import type {AppendResult, NewEvent} from '../store/types.js'
 import type {HistoryCursor} from './history.js'
-import {maxQueuedBytes, maxStreamReaders} from './limits.js'
+import {historySliceBytes, historySliceEvents, maxQueuedBytes, maxStreamReaders} from './limits.js'
 import type {StreamEvent, StreamFilter} from './types.js'
 
 /** A reader of the live stream: it takes whole SSE frames. */
@@ -22,6 +22,9 @@ export interface StreamHubLimits {
   /** Bytes queued for one reader past which its items are dropped. */
   queuedBytes: number
 }
+
+/** The first slice of history is small: the size of its events is not known yet. */
+const firstSliceEvents = 25
 
 /** Deliveries are forwarded for the events a reader was sent; it remembers this many. */
 const rememberedSeqs = 10_000
@@ -204,7 +207,7 @@ export class StreamHub {
   subscribe(writer: StreamWriter, filter: StreamFilter, history?: HistoryCursor): {unsubscribe: () => void} {
     const reader = new Reader(writer, filter, this.limits.queuedBytes)
     this.readers.add(reader)
-    if (history) this.turns.add(() => this.sendHistory(reader, history))
+    if (history) this.turns.add(() => this.sendHistory(reader, history, firstSliceEvents))
     else reader.goLive()
     return {
       unsubscribe: () => {
@@ -214,12 +217,15 @@ export class StreamHub {
     }
   }
 
-  /** One slice of a reader's history; the next slice waits its turn, and for drain when the reader is behind. */
-  private sendHistory(reader: Reader, history: HistoryCursor): void {
+  /**
+   * One slice of a reader's history. The next slice waits its turn, and for drain when the
+   * reader is behind; its size follows the size of this one's events.
+   */
+  private sendHistory(reader: Reader, history: HistoryCursor, most: number): void {
     if (reader.closed) return
     let events: StreamEvent[] | undefined
     try {
-      events = history.next()
+      events = history.next(most)
     } catch {
       // The store failed under it (closing, or busy): end the stream; the reader reconnects.
       reader.closed = true
@@ -231,9 +237,10 @@ export class StreamHub {
       reader.goLive()
       return
     }
-    const next = () => this.turns.add(() => this.sendHistory(reader, history))
-    if (events.length === 0) return next()
+    if (events.length === 0) return this.turns.add(() => this.sendHistory(reader, history, most))
     const frames = events.map((event) => sseFrame('event', JSON.stringify(event), event.seq)).join('')
+    const nextMost = Math.max(1, Math.min(historySliceEvents, Math.floor((historySliceBytes * events.length) / frames.length)))
+    const next = () => this.turns.add(() => this.sendHistory(reader, history, nextMost))
     if (reader.sendHistory(frames, events.map((event) => event.seq))) next()
     else reader.writer.onDrain(next)
   }

@@ -20,8 +20,13 @@ export const maxStreamHistory = 1000
  */
 export const maxQueuedBytes = 4 * 1024 * 1024
 
-/** History is read and sent this many events at a time, one slice per turn of the event loop. */
+/**
+ * History is read and sent a slice per turn of the event loop: up to this many events, fewer
+ * when they are large, so that a slice is about historySliceBytes. This bounds both the time a
+ * slice holds the event loop and what a reader that does not read makes the daemon hold.
+ */
 export const historySliceEvents = 100
+export const historySliceBytes = 256 * 1024
 
 /** Sequence numbers scanned per turn while looking for the history a filter matches. */
 export const historyScanWindow = 10_000
