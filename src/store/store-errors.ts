@@ -26,7 +26,7 @@ export function storeNotWritable(file: string, cause: unknown): UserError {
   const folder = path.dirname(file)
   const reason = (cause as Error | undefined)?.message ?? String(cause)
   return new UserError(`Cannot write the event store ${file}: ${reason}.`, {
-    hint: `Make ${folder} and the files in it writable by you (see \`ls -la ${folder}\`), or run cdp dev with --dir in a folder you can write.`,
+    hint: `Make ${folder} and the files in it writable by you (see \`ls -la ${folder}\`), or use a workspace in a folder you can write (--dir).`,
     exitCode: ExitCode.environment,
     code: 'store_not_writable',
     cause,

@@ -29,10 +29,6 @@ export class StoreLock {
     }
   }
 
-  get held(): boolean {
-    return this.db.open
-  }
-
   release(): void {
     if (this.db.open) this.db.close()
   }

@@ -74,7 +74,7 @@ async function startDaemonAsOwner(dir: string): Promise<{url: string; child: Res
   return {url: ready.url, child, stderr: () => stderr}
 }
 
-const notWritableHint = (cdp: string) => `Try: Make ${cdp} and the files in it writable by you (see \`ls -la ${cdp}\`), or run cdp dev with --dir in a folder you can write.`
+const notWritableHint = (cdp: string) => `Try: Make ${cdp} and the files in it writable by you (see \`ls -la ${cdp}\`), or use a workspace in a folder you can write (--dir).`
 
 describe('nothing acknowledged and then lost', () => {
   it('a store deleted under the running daemon: ingest answers 503 saying why, the log says so once, delivery stops', async () => {

@@ -1,9 +1,10 @@
-import {readFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {UserError} from '../../src/errors.js'
 import {silentLogger} from '../../src/log.js'
 import {startDev} from '../../src/services/dev.js'
+import {StoreLock} from '../../src/store/store-lock.js'
 import {runCli, startDaemonProcess, type DaemonProcess} from '../helpers/cli.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
@@ -120,6 +121,25 @@ describe('one daemon per store', () => {
       expect((await post(`${next.url}/v1/track`, {userId: 'u', event: 'Next'}, {writeKey})).status).toBe(200)
     } finally {
       await next.stop()
+    }
+  })
+
+  it('refuses while another daemon holds the store but has not said where it listens yet', async () => {
+    // Given the store locked by a daemon that is still starting, and a daemon.json left by a dead one
+    const dir = workspace()
+    mkdirSync(path.join(dir, '.cdp'))
+    writeFileSync(path.join(dir, '.cdp', 'daemon.json'), JSON.stringify({url: 'http://127.0.0.1:1', pid: 999_999_999, startedAt: '2024-01-01T00:00:00Z'}))
+    const starting = StoreLock.tryAcquire(path.join(dir, '.cdp', 'daemon.lock'))!
+    try {
+      // When cdp dev starts, Then it is refused without naming the dead daemon
+      const result = await runCli(['dev', '--port', '0', '--dir', dir])
+      expect(result.exitCode).toBe(3)
+      expect(result.stderr).toBe(
+        `Error: Another cdp dev holds the event store in ${dir} (it is still starting, or ${path.join(dir, '.cdp', 'daemon.json')} is missing).\n` +
+          'Try: Use the running one (`cdp tail` follows its events), stop it first, or start this one on another workspace with --dir.',
+      )
+    } finally {
+      starting.release()
     }
   })
 })
