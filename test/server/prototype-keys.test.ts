@@ -51,6 +51,11 @@ function send(url: string, route: string, body: string, agent: Agent | false = f
   })
 }
 
+/** The recorded violations, as GET /api/violations gives them. */
+async function violationsOf(t: TestDaemon): Promise<{kind: string; path: string}[]> {
+  return (await (await fetch(`${t.url}/api/violations`)).json()) as {kind: string; path: string}[]
+}
+
 /** Events by the indexed user column, through a read-only store as `cdp events --user` reads them. */
 function byUserColumn(t: TestDaemon, user: string): StoredEvent[] {
   const reader = new SqliteStore(t.daemon.database, {readonly: true})
@@ -72,7 +77,7 @@ describe('a "__proto__" key slips past nothing', () => {
     expect(stored).toMatchObject({valid: false, policy: 'blocked'})
     expect('properties' in stored.message).toBe(false)
     expect(JSON.stringify(stored.message.__proto__)).toBe('{"properties":{"plan":"pro"}}')
-    expect((await (await fetch(`${t.url}/api/violations`)).json()).map((v: {kind: string; path: string}) => [v.kind, v.path])).toEqual([['missing_required', 'properties.plan']])
+    expect((await violationsOf(t)).map((v) => [v.kind, v.path])).toEqual([['missing_required', 'properties.plan']])
   })
 
   it('a "__proto__" property is an unexpected property under additionalProperties: false', async () => {
@@ -81,8 +86,7 @@ describe('a "__proto__" key slips past nothing', () => {
     const [stored] = t.storedEvents()
     expect(stored).toMatchObject({valid: false, policy: 'blocked', message: {properties: {plan: 'pro'}}})
     expect(JSON.stringify(stored.message.properties)).toBe('{"plan":"pro","__proto__":{"plan":"free"}}')
-    const violations = await (await fetch(`${t.url}/api/violations`)).json()
-    expect(violations.map((v: {kind: string; path: string}) => [v.kind, v.path])).toEqual([['unexpected_property', 'properties.__proto__']])
+    expect((await violationsOf(t)).map((v) => [v.kind, v.path])).toEqual([['unexpected_property', 'properties.__proto__']])
   })
 
   it('omit-properties: a key spelling a path into Object.prototype is omitted as itself, and the daemon keeps working', async () => {
