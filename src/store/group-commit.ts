@@ -13,6 +13,16 @@ function resultOf(stored: boolean[]): AppendResult {
   return {inserted, duplicates: stored.length - inserted, stored}
 }
 
+/**
+ * Whether an error is the store's rather than a row's, so that committing the requests one by one
+ * would only meet it again (each time after the busy timeout, for a locked database): SQLite's
+ * result codes for a busy, locked, full, read-only, unreadable or broken database.
+ */
+function failsEveryRequest(error: unknown): boolean {
+  const code = (error as {code?: unknown} | null)?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|CANTOPEN|NOMEM|NOTADB|PERM|PROTOCOL)/.test(code)
+}
+
 /** Past this, the writer checkpoints the WAL itself: the checkpoint thread is not keeping up. */
 const walLimitBytes = 256 * 1024 * 1024
 
@@ -61,8 +71,9 @@ export class GroupCommitter implements EventWriter {
       result = this.store.appendEvents(all)
     } catch (error) {
       // The transaction rolled back. One request's row may be what the store refused: commit each
-      // request on its own, so only the requests that fail again get the error.
-      if (group.length === 1) group[0].reject(error)
+      // request on its own, so only the requests that fail again get the error. A failure of the
+      // store itself (locked, full, read-only) would only fail again, once per request.
+      if (group.length === 1 || failsEveryRequest(error)) for (const submission of group) submission.reject(error)
       else this.commitOneByOne(group)
       return
     }
@@ -83,12 +94,18 @@ export class GroupCommitter implements EventWriter {
     const stored: boolean[] = []
     const seqs: number[] = []
     let inserted = 0
+    let storeFailure: {error: unknown} | undefined
     for (const submission of group) {
       let result: AppendResult
+      if (storeFailure) {
+        submission.reject(storeFailure.error)
+        continue
+      }
       try {
         result = this.store.appendEvents(submission.events)
       } catch (error) {
         submission.reject(error)
+        if (failsEveryRequest(error)) storeFailure = {error}
         continue
       }
       submission.resolve(resultOf(result.stored))

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {GroupCommitter} from '../../src/store/group-commit.js'
 import {SqliteStore} from '../../src/store/sqlite-store.js'
@@ -85,5 +86,26 @@ describe('GroupCommitter', () => {
     await expect(committer.submit([refused])).rejects.toThrow('SQLite3 can only bind numbers, strings, bigints, buffers, and null')
     expect(await committer.submit([event('next')])).toEqual({inserted: 1, duplicates: 0, stored: [true]})
     expect(store.countEvents()).toBe(1)
+  })
+
+  it('a failure of the store itself (SQLITE_BUSY, SQLITE_FULL…) fails the group at once, without a retry per request', async () => {
+    // Given a real store that is locked by another writer for the first commit
+    let attempts = 0
+    const locked = {
+      appendEvents: (events: readonly NewEvent[]) => {
+        attempts++
+        if (attempts === 1) throw new Database.SqliteError('database is locked', 'SQLITE_BUSY')
+        return store.appendEvents(events)
+      },
+      checkpoint: store.checkpoint.bind(store),
+      walBytes: store.walBytes.bind(store),
+    }
+    const committer = new GroupCommitter(locked)
+    const outcomes = await Promise.allSettled([committer.submit([event('l1')]), committer.submit([event('l2')]), committer.submit([event('l3')])])
+    // Then every request gets the store's error after one attempt: each retry would have waited out the busy timeout again
+    expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as Error).message)).toEqual(['database is locked', 'database is locked', 'database is locked'])
+    expect(attempts).toBe(1)
+    // And the next group commits
+    expect(await committer.submit([event('after')])).toEqual({inserted: 1, duplicates: 0, stored: [true]})
   })
 })
