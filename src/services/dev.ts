@@ -78,9 +78,10 @@ function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig
 
 /**
  * Starts the daemon's parts and tears them down in reverse order:
- * store → group commit → plans (+ watcher) → checkpoint thread → delivery workers → pipeline →
- * server → cdp.json watcher. Commits wake the delivery workers; a cdp.json edit updates the
- * sources (keys, plans, policies) and restarts changed destinations.
+ * store lock → store → group commit → plans (+ watcher) → checkpoint thread → delivery workers →
+ * pipeline → server → cdp.json watcher. Commits wake the delivery workers; a cdp.json edit updates
+ * the sources (keys, plans, policies) and restarts changed destinations; a store whose file is
+ * deleted under it halts delivery and answers 503 to ingest.
  */
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
