@@ -27,6 +27,14 @@ const commonProperties = {
   },
 } as const
 
+/**
+ * The postgres destination's budget of columns per table. The default leaves PostgreSQL's hard
+ * limit of 1,600 far away: dropped columns still count towards it, and a row whose 1,000 columns
+ * all hold 8-byte values (bigint, double, timestamptz) still fits its 8 KB page. The most leaves
+ * room for the standard columns and some dropped ones.
+ */
+export const postgresColumnBudget = {default: 1000, minimum: 20, maximum: 1500} as const
+
 function destinationSchema(properties: Record<string, unknown>, required: readonly string[]): Record<string, unknown> {
   return {type: 'object', additionalProperties: false, required: ['name', 'type', ...required], properties: {...commonProperties, ...properties}}
 }
@@ -71,6 +79,12 @@ export const destinationSchemas = {
     {
       connectionString: {description: 'postgres://user:password@host:port/database', type: 'string', pattern: '^postgres(ql)?://'},
       schema: {description: 'The schema to load into (default: one per source, named after it, as Segment does).', type: 'string', pattern: '^[a-z_][a-z0-9_]*$', maxLength: 63},
+      maxColumnsPerTable: {
+        description: `Columns a table may grow to (default ${postgresColumnBudget.default}). Past it, a property or trait that would add a column is left out of the row, with a warning once per column; the standard columns are always made. PostgreSQL refuses more than 1,600 columns, dropped ones included.`,
+        type: 'integer',
+        minimum: postgresColumnBudget.minimum,
+        maximum: postgresColumnBudget.maximum,
+      },
     },
     ['connectionString'],
   ),

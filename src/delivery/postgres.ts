@@ -1,14 +1,18 @@
 import pg from 'pg'
-import {destinationDefaults} from '../config/destinations.js'
+import {destinationDefaults, postgresColumnBudget} from '../config/destinations.js'
 import {ExitCode, UserError} from '../errors.js'
 import {DeliveryError, type AdapterFactory, type OutgoingEvent} from './types.js'
-import {convertValue, sourceSchemaName, warehouseRows, type Cell, type CellValue, type ColumnType} from './warehouse-schema.js'
+import {convertValue, isStandardColumn, sourceSchemaName, warehouseRows, type Cell, type CellValue, type ColumnType} from './warehouse-schema.js'
 
 /** PostgreSQL's limit of bind parameters in one statement. */
 const maxParameters = 65535
 /** Connections at most, whatever the concurrency: a warehouse load is not worth more. */
 const maxPoolSize = 8
 const connectTimeoutMs = 10_000
+/** Columns left out past the budget are named one by one up to this many per table, then summed up once. */
+const namedLeftOutPerTable = 100
+/** PostgreSQL's "tables can have at most 1600 columns" (dropped columns count too). */
+const tooManyColumns = '54011'
 
 type Columns = Map<string, ColumnType>
 
@@ -56,6 +60,10 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
   pool.on('error', (error) => context.log.debug(`${label}: idle connection closed: ${describeError(error)}`))
   const schemas = new Map<string, SchemaState>()
   const warnedColumns = new Set<string>()
+  const columnBudget = (config.maxColumnsPerTable as number | undefined) ?? postgresColumnBudget.default
+  // Tables PostgreSQL refused a column for, at its own limit: nothing more is added to them.
+  const fullTables = new Set<string>()
+  const leftOutWarned = new Map<string, Set<string>>()
   let closed: Promise<void> | undefined
 
   async function schemaState(client: pg.PoolClient, schema: string): Promise<SchemaState> {
@@ -84,7 +92,11 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
     return new Map(result.rows.map((row) => [row.column_name, columnType(row.data_type)]))
   }
 
-  /** Creates what the rows need that the cache does not know of, and returns the table's columns. */
+  /**
+   * Creates what the rows need that the cache does not know of, within the table's column
+   * budget, and returns the table's columns: the rows load with these, and without the columns
+   * left out.
+   */
   async function ensureTable(client: pg.PoolClient, load: TableLoad, learned: LearnedTable[]): Promise<Columns> {
     const state = await schemaState(client, load.schema)
     const known = state.tables.get(load.table)
@@ -96,21 +108,83 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
       }
     }
     if (known && missing.size === 0) return known
+    const key = `${load.schema}.${load.table}`
+    if (known && !mayAddAny(key, load.table, known, missing)) {
+      // A full table: the columns are left out without DDL or a look at the catalog.
+      warnLeftOut(key, known.size, missing.keys())
+      return known
+    }
     const target = qualified(load.schema, load.table)
     if (!known) {
       if (!state.exists) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(load.schema)}`)
       await client.query(`CREATE TABLE IF NOT EXISTS ${target} (id text PRIMARY KEY)`)
     }
     if (missing.size > 0) {
-      const additions = [...missing].map(([column, type]) => `ADD COLUMN IF NOT EXISTS ${quote(column)} ${type}`)
-      await client.query(`ALTER TABLE ${target} ${additions.join(', ')}`)
-      context.log.debug(`${label}: ${load.schema}.${load.table}: columns ${[...missing.keys()].join(', ')}`)
+      // The lock ADD COLUMN takes anyway, taken before counting: two senders cannot both take
+      // the budget's last places, and another sender's columns are seen with their types.
+      await client.query(`LOCK TABLE ${target} IN ACCESS EXCLUSIVE MODE`)
+      const current = await readColumns(client, load.schema, load.table)
+      const {added, leftOut} = withinBudget(key, load.table, current, missing)
+      if (added.size > 0) {
+        const additions = [...added].map(([column, type]) => `ADD COLUMN IF NOT EXISTS ${quote(column)} ${type}`)
+        try {
+          await client.query(`ALTER TABLE ${target} ${additions.join(', ')}`)
+        } catch (error) {
+          if (error instanceof pg.DatabaseError && error.code === tooManyColumns) fullTables.add(key)
+          throw error
+        }
+        context.log.debug(`${label}: ${key}: columns ${[...added.keys()].join(', ')}`)
+      }
+      warnLeftOut(key, current.size + added.size, leftOut)
     }
     // Read back rather than trust our DDL: another sender may have added a column first, with
-    // another type (ADD COLUMN IF NOT EXISTS then keeps theirs). The ALTER's lock makes this current.
+    // another type (ADD COLUMN IF NOT EXISTS then keeps theirs). The lock makes this current.
     const columns = await readColumns(client, load.schema, load.table)
     learned.push({schema: load.schema, table: load.table, columns})
     return columns
+  }
+
+  /** Whether any of the missing columns could be added to the table (`key` is schema.table). */
+  function mayAddAny(key: string, table: string, columns: Columns, missing: Map<string, ColumnType>): boolean {
+    if (fullTables.has(key)) return false
+    return columns.size < columnBudget || [...missing.keys()].some((column) => isStandardColumn(table, column))
+  }
+
+  /**
+   * Which missing columns fit the budget: the table's standard columns always (they are few and
+   * give the row its meaning), then the others in the order the batch brings them.
+   */
+  function withinBudget(key: string, table: string, current: Columns, missing: Map<string, ColumnType>): {added: Map<string, ColumnType>; leftOut: string[]} {
+    const added = new Map<string, ColumnType>()
+    const leftOut: string[] = []
+    const absent = [...missing].filter(([column]) => !current.has(column))
+    if (fullTables.has(key)) return {added, leftOut: absent.map(([column]) => column)}
+    for (const [column, type] of absent) if (isStandardColumn(table, column)) added.set(column, type)
+    let room = columnBudget - current.size - added.size
+    for (const [column, type] of absent) {
+      if (added.has(column)) continue
+      if (room > 0) {
+        added.set(column, type)
+        room--
+      } else leftOut.push(column)
+    }
+    return {added, leftOut}
+  }
+
+  /** Warns once per column left out of a table past its budget (up to a number per table, then once more). */
+  function warnLeftOut(key: string, columnCount: number, columns: Iterable<string>): void {
+    let warned = leftOutWarned.get(key)
+    if (!warned) leftOutWarned.set(key, (warned = new Set()))
+    for (const column of columns) {
+      if (warned.has(column) || warned.size > namedLeftOutPerTable) continue
+      warned.add(column)
+      if (warned.size <= namedLeftOutPerTable) {
+        const why = fullTables.has(key) ? 'PostgreSQL refuses more columns in it' : `it has ${columnCount} columns, its budget of ${columnBudget} (maxColumnsPerTable)`
+        context.log.warn(`${label}: ${key}: ${why}; column ${JSON.stringify(column)} is not created and its values are left out of the rows`)
+      } else {
+        context.log.warn(`${label}: ${key}: further columns past the budget are left out too, without a warning each`)
+      }
+    }
   }
 
   /** A value for its column, warning once per column when it had to become NULL. */
@@ -131,10 +205,11 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
     const target = qualified(load.schema, load.table)
     // Rows of a users upsert update only the columns they carry, so rows are grouped by their columns.
     const groups = new Map<string, {names: string[]; rows: Map<string, Cell>[]}>()
+    // Columns left out past the budget are not in `columns`: the rows load without them.
     if (load.upsert) {
       for (const id of [...load.rows.keys()].sort()) {
         const cells = load.rows.get(id)!
-        const names = [...cells.keys()]
+        const names = [...cells.keys()].filter((column) => columns.has(column))
         const key = names.join('\0')
         let group = groups.get(key)
         if (!group) groups.set(key, (group = {names, rows: []}))
@@ -142,11 +217,11 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
       }
     } else {
       const names = new Set<string>()
-      for (const cells of load.rows.values()) for (const column of cells.keys()) names.add(column)
+      for (const cells of load.rows.values()) for (const column of cells.keys()) if (columns.has(column)) names.add(column)
       groups.set('', {names: [...names], rows: [...load.rows.values()]})
     }
     for (const {names, rows} of groups.values()) {
-      const types = names.map((column) => columns.get(column) ?? 'text')
+      const types = names.map((column) => columns.get(column) as ColumnType)
       const perStatement = Math.max(1, Math.floor(maxParameters / names.length))
       for (let start = 0; start < rows.length; start += perStatement) {
         const chunk = rows.slice(start, start + perStatement)
@@ -339,7 +414,8 @@ function columnType(dataType: string): ColumnType {
 function worthOneMoreTry(error: unknown): boolean {
   if (!(error instanceof pg.DatabaseError) || !error.code) return false
   const code = error.code
-  return code.startsWith('22') || code.startsWith('42') || code === '23505' || code === '3F000' || code === '40001' || code === '40P01'
+  // 54011: the table is at PostgreSQL's column limit; it is marked full and the retry leaves the new columns out.
+  return code.startsWith('22') || code.startsWith('42') || code === '23505' || code === '3F000' || code === '40001' || code === '40P01' || code === tooManyColumns
 }
 
 export function quote(identifier: string): string {

@@ -57,6 +57,11 @@ const standardColumns: Record<string, ReadonlySet<string>> = {
   users: new Set(['id', 'received_at', 'uuid_ts']),
 }
 
+/** Whether a column is one the table fills from the message itself (not from context, properties or traits). */
+export function isStandardColumn(table: string, column: string): boolean {
+  return (standardColumns[reservedTables.has(table) ? table : 'event'] as ReadonlySet<string>).has(column)
+}
+
 const isLower = (c: number) => c >= 97 && c <= 122
 const isUpper = (c: number) => c >= 65 && c <= 90
 const isDigit = (c: number) => c >= 48 && c <= 57
