@@ -91,7 +91,8 @@ class Reader {
    */
   send(frame: string, seq?: number): void {
     if (this.held) {
-      if (this.heldBytes + frame.length > this.maxQueuedBytes) {
+      // Once one is dropped, so is every later one: the skipped notice comes after the held items.
+      if (this.skipped > 0 || this.heldBytes + frame.length > this.maxQueuedBytes) {
         this.skipped++
         return
       }
@@ -118,7 +119,9 @@ class Reader {
     this.skipped = 0
     for (const {frame, seq} of held) this.deliver(frame, seq)
     this.skipped += droppedWhileHeld
-    if (this.skipped > 0 && this.writer.queuedBytes() < this.maxQueuedBytes) this.announceSkipped()
+    if (this.skipped === 0) return
+    if (this.writer.queuedBytes() < this.maxQueuedBytes) this.announceSkipped()
+    else this.announceWhenDrained()
   }
 
   private deliver(frame: string, seq?: number): void {
