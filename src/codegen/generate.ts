@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {compile} from 'json-schema-to-typescript'
+import {re2Translations} from '../plan/regexp.js'
 import {selfContained} from '../plan/segment-rules.js'
 import type {EventRule, JsonSchema, TrackingPlan} from '../plan/types.js'
 import {methodNames, pascalCase} from './names.js'
@@ -42,6 +43,12 @@ function newestRules(plan: TrackingPlan): EventRule[] {
     const versions = plan.events.get(name) as Map<number, EventRule>
     return versions.get(Math.max(...versions.keys())) as EventRule
   })
+}
+
+/** [pattern, RE2 translation] pairs as the entries of a Map literal, one a line. */
+function patternEntries(translations: [string, string][]): string {
+  if (translations.length === 0) return '[]'
+  return `[\n${translations.map(([pattern, re2]) => `  [${JSON.stringify(pattern)}, ${JSON.stringify(re2)}],`).join('\n')}\n]`
 }
 
 function jsDoc(text: string | undefined, indent: string): string {
@@ -111,13 +118,14 @@ export async function generateClient(plan: TrackingPlan, options: GenerateOption
     ? [
         "import {Ajv, type ValidateFunction} from 'ajv'",
         "import addFormatsModule from 'ajv-formats'",
+        "import {RE2JS} from 're2js'",
         '',
         '// ajv-formats is CommonJS: its function is the default export or the module itself.',
         'const addFormats = ((addFormatsModule as unknown as {default?: unknown}).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv',
       ].join('\n')
     : ''
   const validation = options.validate
-    ? render(template('validation.ts.tpl'), {schemas: JSON.stringify(runtimeSchemas, null, 2)})
+    ? render(template('validation.ts.tpl'), {schemas: JSON.stringify(runtimeSchemas, null, 2), patterns: patternEntries(re2Translations(Object.values(runtimeSchemas)))})
     : template('no-validation.ts.tpl')
   const content = render(template(`${options.target}.ts.tpl`), {
     header,

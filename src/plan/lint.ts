@@ -1,6 +1,7 @@
 import {followsCasing, type Casing} from './conventions.js'
 import type {EventRule, JsonSchema, PlanProblem, TrackingPlan} from './types.js'
 import {isPlainObject} from '../spec/normalize.js'
+import {walkSchema} from './schema-walk.js'
 
 export interface Conventions {
   eventName?: Casing
@@ -18,27 +19,8 @@ const bounds: [string, string][] = [
   ['minProperties', 'maxProperties'],
 ]
 
-/** Calls visit on every subschema with its JSON pointer; `propertyName` is set for property schemas. */
-function walk(schema: unknown, pointer: string, visit: (schema: JsonSchema, pointer: string, propertyName?: string) => void, propertyName?: string): void {
-  if (!isPlainObject(schema)) return
-  visit(schema, pointer, propertyName)
-  for (const key of ['properties', 'patternProperties', 'definitions', '$defs'] as const) {
-    const children = schema[key]
-    if (isPlainObject(children)) for (const [name, child] of Object.entries(children)) walk(child, `${pointer}/${key}/${name}`, visit, key === 'properties' ? name : undefined)
-  }
-  for (const key of ['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'] as const) {
-    const child = schema[key]
-    if (Array.isArray(child)) child.forEach((item, index) => walk(item, `${pointer}/${key}/${index}`, visit))
-    else walk(child, `${pointer}/${key}`, visit)
-  }
-  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-    const list = schema[key]
-    if (Array.isArray(list)) list.forEach((item, index) => walk(item, `${pointer}/${key}/${index}`, visit))
-  }
-}
-
 function lintSchema(schema: JsonSchema, file: string, pointer: string, conventions: Conventions, problems: PlanProblem[]): void {
-  walk(schema, pointer, (node, at, propertyName) => {
+  walkSchema(schema, pointer, (node, at, propertyName) => {
     for (const [low, high] of bounds) {
       if (typeof node[low] === 'number' && typeof node[high] === 'number' && (node[low] as number) > (node[high] as number)) {
         problems.push({severity: 'error', file, pointer: at, message: `${low} ${node[low]} is above ${high} ${node[high]}: no value can pass`})

@@ -37,7 +37,9 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   const {plan, problems} = loadPlanFrom(files, folder)
   const errors = [...unreadable, ...problems, ...compilePlan(plan).problems, ...lintPlan(plan)].filter((p) => p.severity === 'error')
   if (errors.length > 0) {
-    throw new UserError(`The plan in ${folder} does not validate (${errors.length} error${errors.length === 1 ? '' : 's'}), first: ${path.join(folder, errors[0].file)}: ${errors[0].message}`, {
+    const [first] = errors
+    const where = `${path.join(folder, first.file)}${first.pointer ? ` ${first.pointer}` : ''}`
+    throw new UserError(`The plan in ${folder} does not validate (${errors.length} error${errors.length === 1 ? '' : 's'}), first: ${where}: ${first.message}`, {
       hint: 'Run `cdp plan validate` and fix the plan first.',
       code: 'invalid_plan',
     })

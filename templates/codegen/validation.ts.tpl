@@ -2,6 +2,23 @@
 /** The plan's rules, checked at run time (generated with --validate). */
 const schemas: Record<string, object> = {{schemas}}
 
+/**
+ * The plan's patterns and their RE2 translations, as cdp plan codegen made them. ajv matches them
+ * with re2js, in time linear in the value, as cdp dev does: a pattern such as "^(a+)+$" would
+ * take V8's backtracking engine minutes on a 34-character value and stall the app.
+ */
+const re2Patterns = new Map<string, string>({{patterns}})
+
+const planRegExp = Object.assign(
+  (pattern: string) => {
+    const source = re2Patterns.get(pattern)
+    if (source === undefined) throw new Error(`The pattern ${JSON.stringify(pattern)} is not in this client: run \`cdp plan codegen\` again.`)
+    const re = RE2JS.compile(source)
+    return {test: (text: string) => re.test(text), toString: () => `re2:${pattern}`}
+  },
+  {code: 'planRegExp'},
+)
+
 let ajv: Ajv | undefined
 const validators = new Map<string, ValidateFunction>()
 
@@ -11,7 +28,7 @@ function validatorFor(event: string): ValidateFunction | undefined {
   let validate = validators.get(event)
   if (!validate) {
     if (!ajv) {
-      ajv = new Ajv({allErrors: true, strict: false})
+      ajv = new Ajv({allErrors: true, strict: false, code: {regExp: planRegExp}})
       addFormats(ajv)
     }
     validate = ajv.compile(schema)

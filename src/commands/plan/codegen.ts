@@ -8,7 +8,7 @@ import {runCodegen, type CodegenResult} from '../../services/codegen.js'
 export default class PlanCodegen extends BaseCommand {
   static override summary = 'Generate a typed TypeScript tracking client from the plan (--check in CI).'
   static override description = `Writes <out>/index.ts: createTracker(analytics) returns one function per event (camelCase of its name) taking its typed properties, plus identify() and group() with typed traits, with JSDoc from the plan's descriptions. Required properties are required, enums are unions, $refs resolve. Target node wraps an @segment/analytics-node instance, browser an @segment/analytics-next one. Calls add context.cdp (generator version, plan hash).
-With --validate the client also checks every call at run time (ajv) and hands violations to onViolation (default: warn; throw under NODE_ENV=test); without it the client needs nothing beyond the analytics library.
+With --validate the client also checks every call at run time (ajv, with the plan's patterns matched in linear time by re2js, as cdp dev does) and hands violations to onViolation (default: warn; throw under NODE_ENV=test); without it the client needs nothing beyond the analytics library.
 The output is byte-identical for the same plan. Only files that start with cdp's header are overwritten. --check writes nothing: it exits 1 and names stale or missing files.`
   static override examples = [
     {description: 'Generate the node client into ./analytics', command: '<%= config.bin %> plan codegen'},
@@ -20,7 +20,7 @@ The output is byte-identical for the same plan. Only files that start with cdp's
     ...dirFlag,
     out: Flags.string({char: 'o', description: 'Output folder, relative to the workspace.', default: 'analytics'}),
     target: Flags.string({description: 'The analytics library the client wraps.', options: ['node', 'browser'], default: 'node'}),
-    validate: Flags.boolean({description: 'Also check every call against the plan at run time (needs ajv and ajv-formats).', default: false}),
+    validate: Flags.boolean({description: 'Also check every call against the plan at run time (needs ajv, ajv-formats and re2js).', default: false}),
     check: Flags.boolean({description: 'Write nothing; exit 1 if the generated files are stale or missing.', default: false}),
   }
 

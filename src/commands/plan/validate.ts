@@ -8,7 +8,7 @@ import {renderPlanReport} from '../../ui/plan-report.js'
 export default class PlanValidate extends BaseCommand {
   static override summary = 'Check the tracking plan files: JSON, JSON Schema, $refs, contradictions, naming.'
   static override description = `Loads every plan folder of the workspace (plan/, or each source's "plan" in cdp.json) and reports every problem with its file:
-errors — invalid JSON, invalid JSON Schema, an unresolved $ref, two files for one event and version, contradictory constraints (minimum above maximum, …), unknown formats;
+errors — invalid JSON, invalid JSON Schema, an unresolved $ref, two files for one event and version, contradictory constraints (minimum above maximum, …), unknown formats, a pattern that cannot be matched in linear time (lookaround, backreferences);
 warnings — a property with no type, an event with no description, names that break the conventions set in cdp.json.
 Exits 1 on any error; warnings fail only with --strict.`
   static override examples = [
