@@ -4,6 +4,7 @@ import {re2Translations} from '../plan/regexp.js'
 import {selfContained} from '../plan/segment-rules.js'
 import type {EventRule, JsonSchema, TrackingPlan} from '../plan/types.js'
 import {methodNames, pascalCase} from './names.js'
+import {setOwn} from '../spec/own-keys.js'
 
 export type CodegenTarget = 'node' | 'browser'
 
@@ -71,10 +72,11 @@ export async function generateClient(plan: TrackingPlan, options: GenerateOption
 
   const addPart = (key: string, title: string, part: Parameters<typeof selfContained>[0], field: 'properties' | 'traits') => {
     const contained = selfContained(part, shared)
-    Object.assign(definitions, contained.definitions ?? {})
+    // Plan files are hostile input: a definition or event named __proto__ stays an ordinary key.
+    for (const [name, definition] of Object.entries(contained.definitions ?? {})) setOwn(definitions, name, definition)
     const schema = (contained[field] ?? {type: 'object'}) as JsonSchema
-    properties[key] = {...schema, title, ...(part.description && !schema.description ? {description: part.description} : {})}
-    runtimeSchemas[key] = {type: 'object', properties: {[field]: schema}, ...(contained.definitions ? {definitions: contained.definitions} : {})}
+    setOwn(properties, key, {...schema, title, ...(part.description && !schema.description ? {description: part.description} : {})})
+    setOwn(runtimeSchemas, key, {type: 'object', properties: {[field]: schema}, ...(contained.definitions ? {definitions: contained.definitions} : {})})
   }
   for (const rule of rules) addPart(rule.name, `${pascalCase(rule.name)}Properties`, rule, 'properties')
   addPart('identify', 'IdentifyTraits', plan.identify ?? {traits: {type: 'object'}}, 'traits')

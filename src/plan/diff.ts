@@ -1,6 +1,7 @@
 import {resolver} from './declared.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type TrackingPlan, type TraitsRule} from './types.js'
 import {isPlainObject} from '../spec/normalize.js'
+import {setOwn} from '../spec/own-keys.js'
 
 /**
  * What changed between two versions of a plan, each change classified as breaking (a sender that
@@ -124,7 +125,7 @@ function expand(value: unknown, side: Side, within: ReadonlySet<object> = new Se
   const inner = new Set(within).add(value)
   const resolved = deref({...side, node: value})
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(resolved.node).sort()) out[key] = expand(resolved.node[key], resolved, inner)
+  for (const key of Object.keys(resolved.node).sort()) setOwn(out, key, expand(resolved.node[key], resolved, inner))
   return out
 }
 

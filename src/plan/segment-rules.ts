@@ -1,6 +1,7 @@
 import {UserError} from '../errors.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRuleKind, type TrackingPlan} from './types.js'
 import {isPlainObject} from '../spec/normalize.js'
+import {setOwn} from '../spec/own-keys.js'
 
 /** A rule as Segment's Public API returns it (GET /tracking-plans/{id}/rules). */
 export interface SegmentRule {
@@ -177,13 +178,13 @@ export function selfContained(part: {description?: string; properties?: JsonSche
     for (const [key, child] of Object.entries(value)) {
       if (key === '$ref' && typeof child === 'string') {
         const name = sharedRef.exec(child)?.[1] ?? (inShared ? localRef.exec(child)?.[1] : undefined)
-        if (name !== undefined && name in sharedDefinitions) {
+        if (name !== undefined && Object.hasOwn(sharedDefinitions, name)) {
           needed.add(name)
           out[key] = `#/definitions/${name}`
           continue
         }
       }
-      out[key] = rewrite(child, inShared)
+      setOwn(out, key, rewrite(child, inShared))
     }
     return out
   }
@@ -194,9 +195,9 @@ export function selfContained(part: {description?: string; properties?: JsonSche
   const queue = [...needed]
   while (queue.length > 0) {
     const name = queue.pop() as string
-    if (definitions[name]) continue
+    if (Object.hasOwn(definitions, name)) continue
     const before = new Set(needed)
-    definitions[name] = rewrite(sharedDefinitions[name], true) as JsonSchema
+    setOwn(definitions, name, rewrite(sharedDefinitions[name], true))
     for (const added of needed) if (!before.has(added)) queue.push(added)
   }
   result.definitions = definitions
