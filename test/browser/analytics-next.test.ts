@@ -85,4 +85,59 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
     }
     await tab.close()
   })
+
+  it('a page on another origin cannot read, delete or retry through /api/*, by fetch or a simple request', async () => {
+    const tab = await browser.newPage()
+    await tab.goto(pageUrl)
+    await tab.evaluate(() => (globalThis as unknown as {done: Promise<string>}).done)
+    const before = daemon.storedMessages().length
+    expect(before).toBeGreaterThan(0)
+
+    const attempts = await tab.evaluate(async (api) => {
+      const outcome = async (request: Promise<Response>) => {
+        try {
+          const response = await request
+          return `read ${response.status}: ${(await response.text()).slice(0, 40)}`
+        } catch {
+          return 'blocked'
+        }
+      }
+      return {
+        read: await outcome(fetch(`${api}/api/events`)),
+        readWithCredentials: await outcome(fetch(`${api}/api/events`, {credentials: 'include'})),
+        stream: await outcome(fetch(`${api}/api/stream?history=10`)),
+        deleteEvents: await outcome(fetch(`${api}/api/events`, {method: 'DELETE'})),
+        // A "simple" request: no preflight, the browser sends it and only hides the answer.
+        simpleRetry: await outcome(fetch(`${api}/api/deliveries/retry`, {method: 'POST', mode: 'no-cors', headers: {'content-type': 'text/plain'}, body: '{}'})),
+        noCorsRead: await outcome(fetch(`${api}/api/events`, {mode: 'no-cors'})),
+      }
+    }, daemon.url)
+    expect(attempts).toEqual({read: 'blocked', readWithCredentials: 'blocked', stream: 'blocked', deleteEvents: 'blocked', simpleRetry: 'read 0: ', noCorsRead: 'read 0: '})
+    // Whatever the browser sent, the daemon refused it: every event is still there.
+    expect(daemon.storedMessages().length).toBe(before)
+    await tab.close()
+  })
+
+  it('a DNS-rebinding name is refused: a page whose origin now resolves to the daemon reads nothing', async () => {
+    // The browser resolves evil.example to 127.0.0.1, as after a rebinding: the page's own origin
+    // then is the daemon's address and port, so its fetches are same-origin for the browser.
+    const port = new URL(daemon.url).port
+    const rebound = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP evil.example 127.0.0.1'],
+    })
+    try {
+      const tab = await rebound.newPage()
+      await tab.goto(`http://evil.example:${port}/health`)
+      const answer = await tab.evaluate(async () => {
+        const response = await fetch('/api/events')
+        return {status: response.status, body: await response.json()}
+      })
+      expect(answer.status).toBe(403)
+      expect(answer.body).toMatchObject({success: false, code: 'host_not_allowed'})
+      expect(answer.body.error).toContain('Host "evil.example:')
+    } finally {
+      await rebound.close()
+    }
+  })
 })
