@@ -6,7 +6,7 @@ import {formatReport, runFuzz, untried, type FuzzReport} from './fuzzer.js'
 // failure here fails the same way on every machine; CDP_FUZZ_SEED (and CDP_FUZZ_REQUESTS)
 // reproduce a failure seen elsewhere, or explore.
 const seed = Number(process.env.CDP_FUZZ_SEED ?? 20_240_610)
-const requests = Number(process.env.CDP_FUZZ_REQUESTS ?? 2000)
+const requests = Number(process.env.CDP_FUZZ_REQUESTS ?? 3000)
 
 let daemon: FuzzDaemon
 let report: FuzzReport
