@@ -131,7 +131,7 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
       await tab.goto(`http://evil.example:${port}/health`)
       const answer = await tab.evaluate(async () => {
         const response = await fetch('/api/events')
-        return {status: response.status, body: await response.json()}
+        return {status: response.status, body: (await response.json()) as {success: boolean; code: string; error: string}}
       })
       expect(answer.status).toBe(403)
       expect(answer.body).toMatchObject({success: false, code: 'host_not_allowed'})
