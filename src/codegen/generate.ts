@@ -4,7 +4,7 @@ import {re2Translations} from '../plan/regexp.js'
 import {selfContained} from '../plan/segment-rules.js'
 import type {EventRule, JsonSchema, TrackingPlan} from '../plan/types.js'
 import {methodNames, pascalCase} from './names.js'
-import {setOwn} from '../spec/own-keys.js'
+import {setOwn} from '../message/own-keys.js'
 
 export type CodegenTarget = 'node' | 'browser'
 

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
 import {listEvents, messagesOf} from '../services/events.js'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 import {defaultEventLimit} from '../store/event-filter.js'
 import {renderEventsTable} from '../ui/events-table.js'
 

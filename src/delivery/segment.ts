@@ -1,4 +1,4 @@
-import {limits} from '../spec/limits.js'
+import {limits} from '../message/limits.js'
 import {HttpClient} from './http.js'
 import type {AdapterFactory, OutgoingEvent} from './types.js'
 

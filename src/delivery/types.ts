@@ -1,6 +1,6 @@
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 
 /** One stored event on its way to a destination. */
 export interface OutgoingEvent {

@@ -14,9 +14,9 @@
  * - A key whose name has no ASCII letter or digit (so snake_cases to nothing) is dropped.
  * - Null values are left out: a column is created only by a value.
  */
-import {limits} from '../spec/limits.js'
-import {parseIsoTime, readIsoTime} from '../spec/time.js'
-import type {JsonObject, SegmentMessage} from '../spec/types.js'
+import {limits} from '../message/limits.js'
+import {parseIsoTime, readIsoTime} from '../message/time.js'
+import type {JsonObject, SegmentMessage} from '../message/types.js'
 
 /** The column types cdp creates; a column's type is fixed by the first value it receives. */
 export type ColumnType = 'bigint' | 'double precision' | 'boolean' | 'timestamptz' | 'text'

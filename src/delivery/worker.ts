@@ -1,7 +1,7 @@
 import {defaultTimeoutMs, destinationDefaults, type DestinationType} from '../config/destinations.js'
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
 import {destinationTakes} from './filter.js'
 import {LatencyHistogram} from './latency.js'

@@ -1,6 +1,6 @@
 import type {ProtocolsSettings} from '../config/schema.js'
 import type {Violation} from '../plan/violations.js'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 
 export type PolicyOutcome = 'blocked' | 'omitted' | null
 

@@ -1,6 +1,6 @@
 import {Ajv, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternError} from './regexp.js'
 import {escapePointer, walkSchema} from './schema-walk.js'
 import type {JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'

@@ -1,7 +1,7 @@
 import {isAbsolute} from 'node:path'
 import type {JsonSchema, TrackingPlan} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
-import {ownValue} from '../spec/own-keys.js'
+import {isPlainObject} from '../message/json-value.js'
+import {ownValue} from '../message/own-keys.js'
 
 /**
  * Resolves the $refs a plan uses: "#/definitions/x" in the rule's own definitions, and

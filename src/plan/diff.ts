@@ -1,7 +1,7 @@
 import {resolver} from './declared.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type TrackingPlan, type TraitsRule} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
-import {setOwn} from '../spec/own-keys.js'
+import {isPlainObject} from '../message/json-value.js'
+import {setOwn} from '../message/own-keys.js'
 
 /**
  * What changed between two versions of a plan, each change classified as breaking (a sender that
@@ -82,7 +82,7 @@ function change(fields: Omit<PlanChange, 'breaking'>): PlanChange {
   return {kind, breaking: kinds[kind], event, version, path, keyword, before, after, message}
 }
 
-// As deep as a message may nest (spec/limits); recursive definitions stop earlier, at their first repeat.
+// As deep as a message may nest (message/limits); recursive definitions stop earlier, at their first repeat.
 const maxDepth = 64
 
 const lowerBounds = ['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties']

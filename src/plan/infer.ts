@@ -1,5 +1,5 @@
 import {enumLimit, type ObservedEvent, type ObservedField} from './observe.js'
-import {setOwn} from '../spec/own-keys.js'
+import {setOwn} from '../message/own-keys.js'
 import type {JsonSchema} from './types.js'
 
 /** Strings seen at least this often with at most enumLimit distinct values become an enum. */

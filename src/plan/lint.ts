@@ -1,6 +1,6 @@
 import {followsCasing, type Casing} from './conventions.js'
 import type {EventRule, JsonSchema, PlanProblem, TrackingPlan} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
+import {isPlainObject} from '../message/json-value.js'
 import {walkSchema} from './schema-walk.js'
 
 export interface Conventions {

@@ -1,7 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type PlanProblem, type TrackingPlan, type TraitsRule} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
+import {isPlainObject} from '../message/json-value.js'
 
 /** A plan's files: path relative to the plan folder ("events/order-completed.json") → text. */
 export type PlanFiles = ReadonlyMap<string, string>

@@ -1,4 +1,4 @@
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 import {jsonType} from './violations.js'
 
 /** What was seen at one JSON path across the observed events. */

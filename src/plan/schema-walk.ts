@@ -1,5 +1,5 @@
 import type {JsonSchema} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
+import {isPlainObject} from '../message/json-value.js'
 
 /** Keywords whose value is a map of name → subschema. */
 const schemaMaps = ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies', 'dependentSchemas'] as const

@@ -1,7 +1,7 @@
 import {UserError} from '../errors.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRuleKind, type TrackingPlan} from './types.js'
-import {isPlainObject} from '../spec/normalize.js'
-import {setOwn} from '../spec/own-keys.js'
+import {isPlainObject} from '../message/json-value.js'
+import {setOwn} from '../message/own-keys.js'
 
 /** A rule as Segment's Public API returns it (GET /tracking-plans/{id}/rules). */
 export interface SegmentRule {

@@ -1,5 +1,5 @@
 import {workspacePaths} from '../config/workspace.js'
-import type {SegmentMessage} from '../spec/types.js'
+import type {SegmentMessage} from '../message/types.js'
 import {parseEventFilter, parseViolationFilter, type EventFilterInput, type ViolationFilterInput} from '../store/event-filter.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import type {StoredEvent, StoredViolation} from '../store/types.js'

@@ -1,6 +1,6 @@
 import {UserError} from '../errors.js'
-import {messageTypes} from '../spec/types.js'
-import {readIsoTime} from '../spec/time.js'
+import {messageTypes} from '../message/types.js'
+import {readIsoTime} from '../message/time.js'
 import {violationKinds} from '../plan/violations.js'
 import {deliveryStatuses, type DeliveriesQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
 

@@ -1,5 +1,5 @@
 import type {Violation} from '../plan/violations.js'
-import type {MessageType, SegmentMessage} from '../spec/types.js'
+import type {MessageType, SegmentMessage} from '../message/types.js'
 
 /** One event to store: the normalised message with the columns it is indexed by. */
 export interface NewEvent {

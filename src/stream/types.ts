@@ -1,5 +1,5 @@
 import type {Violation} from '../plan/violations.js'
-import type {MessageType, SegmentMessage} from '../spec/types.js'
+import type {MessageType, SegmentMessage} from '../message/types.js'
 
 /**
  * What the daemon's live stream (GET /api/stream, Server-Sent Events) carries. Each item is one SSE

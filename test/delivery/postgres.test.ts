@@ -5,7 +5,7 @@ import {createPostgresDestination} from '../../src/delivery/postgres.js'
 import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from '../../src/delivery/types.js'
 import {ExitCode, UserError} from '../../src/errors.js'
 import {createLogger, silentLogger, type Logger} from '../../src/log.js'
-import type {SegmentMessage} from '../../src/spec/types.js'
+import type {SegmentMessage} from '../../src/message/types.js'
 import {postgresAvailable, startPostgres, type PostgresServer} from '../helpers/postgres-server.js'
 import {unusedPort} from '../helpers/ports.js'
 

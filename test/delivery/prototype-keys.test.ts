@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {warehouseRows} from '../../src/delivery/warehouse-schema.js'
-import type {SegmentMessage} from '../../src/spec/types.js'
+import type {SegmentMessage} from '../../src/message/types.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
 import {waitFor} from '../helpers/wait.js'

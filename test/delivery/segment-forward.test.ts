@@ -1,7 +1,7 @@
 import {Analytics} from '@segment/analytics-node'
 import {afterEach, describe, expect, it} from 'vitest'
 import {batchBodies} from '../../src/delivery/segment.js'
-import {limits} from '../../src/spec/limits.js'
+import {limits} from '../../src/message/limits.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
 import {startSink, type Sink} from '../helpers/sink.js'

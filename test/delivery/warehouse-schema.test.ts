@@ -10,7 +10,7 @@ import {
   warehouseRows,
   type WarehouseRow,
 } from '../../src/delivery/warehouse-schema.js'
-import type {SegmentMessage} from '../../src/spec/types.js'
+import type {SegmentMessage} from '../../src/message/types.js'
 
 const loadedAt = '2026-03-01T12:00:11.000Z'
 

@@ -6,7 +6,7 @@ import {SchemaObserver} from '../../src/plan/observe.js'
 import type {TrackingPlan} from '../../src/plan/types.js'
 import {omitViolations, stepsTo} from '../../src/pipeline/policy.js'
 import type {Violation} from '../../src/plan/violations.js'
-import type {SegmentMessage} from '../../src/spec/types.js'
+import type {SegmentMessage} from '../../src/message/types.js'
 
 /** A message as stored and read back: parsed JSON, where "__proto__" is an own key. */
 const message = (json: string) => JSON.parse(json) as SegmentMessage

@@ -1,7 +1,7 @@
 import type {ConnectionState, StreamFeed} from '../../src/stream/feed.js'
 import type {StreamDelivery, StreamEvent, StreamItem} from '../../src/stream/types.js'
 import type {Violation} from '../../src/plan/violations.js'
-import type {MessageType} from '../../src/spec/types.js'
+import type {MessageType} from '../../src/message/types.js'
 
 /** Stream items as the daemon sends them, for the tail UI's tests. */
 

@@ -4,6 +4,7 @@ import {limits} from './limits.js'
 import {assignOwn, hasProtoKey} from './own-keys.js'
 import {parseIsoTime} from './time.js'
 import {messageTypes, type JsonObject, type MessageProblem, type MessageType, type SegmentMessage} from './types.js'
+import {describeValue, isPlainObject} from './json-value.js'
 
 /** What a message inherits from its request: the endpoint's type, the batch's shared fields, the arrival time. */
 export interface NormalizeContext {
@@ -22,20 +23,8 @@ export type NormalizeResult = {ok: true; message: SegmentMessage} | {ok: false; 
 
 const typeSet: ReadonlySet<string> = new Set(messageTypes)
 
-export function isPlainObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
 function fail(code: string, message: string, field?: string): NormalizeResult {
   return {ok: false, problem: {code, message, field}}
-}
-
-/** How a JSON value is named in an error: "an array", "a string", "null". */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (value === undefined) return 'missing'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
 /** An identifier: a string, or a number that Segment turns into one. Empty means absent. */

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {normalizeMessage} from '../../src/spec/normalize.js'
-import {parseIsoTime, readIsoTime} from '../../src/spec/time.js'
+import {normalizeMessage} from '../../src/message/normalize.js'
+import {parseIsoTime, readIsoTime} from '../../src/message/time.js'
 
 describe('parseIsoTime reads only times that exist', () => {
   it.each([

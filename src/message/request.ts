@@ -1,6 +1,7 @@
 import {exceedsDepth} from './depth.js'
 import {limits} from './limits.js'
-import {describeValue, isPlainObject, normalizeMessage} from './normalize.js'
+import {describeValue, isPlainObject} from './json-value.js'
+import {normalizeMessage} from './normalize.js'
 import type {MessageProblem, MessageType, SegmentMessage} from './types.js'
 
 /** What a Tracking API endpoint receives: one message of a type, or a batch. */

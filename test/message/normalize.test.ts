@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {normalizeMessage} from '../../src/spec/normalize.js'
-import {readTrackingRequest} from '../../src/spec/request.js'
+import {normalizeMessage} from '../../src/message/normalize.js'
+import {readTrackingRequest} from '../../src/message/request.js'
 
 const receivedAt = Date.parse('2026-03-01T12:00:10.000Z')
 
