@@ -1,5 +1,6 @@
+import {createParser, type EventSourceMessage} from 'eventsource-parser'
 import type {ConnectionState, StreamFeed} from './feed.js'
-import type {StreamEvent, StreamFilter, StreamItem} from './types.js'
+import type {StreamFilter, StreamItem} from './types.js'
 
 export interface StreamClientOptions {
   /** The daemon's base URL, e.g. http://127.0.0.1:8237. */
@@ -30,30 +31,47 @@ export function streamUrl(base: string, filter: StreamFilter, history: number, a
   return `${base.replace(/\/+$/, '')}/api/stream?${params}`
 }
 
-/** Parses Server-Sent Events text into items; keeps an unfinished frame for the next chunk. */
-export class SseParser {
-  private buffer = ''
+/** A stream item with its SSE `id:`, which cdp sets on events to their seq: where a reader resumes after it. */
+export interface StreamFrame {
+  item: StreamItem
+  id?: number
+}
 
+/**
+ * Reads cdp's live stream from Server-Sent Events text arriving in chunks of any size. Line
+ * handling (lines split across chunks, CR, LF or CRLF, comments, `retry:`) is eventsource-parser's,
+ * which keeps an unfinished line as fragments and scans each character once, where splitting a
+ * buffer ourselves rescanned it for every chunk. A frame's `event:` names its item's kind.
+ */
+export class SseParser {
+  private frames: StreamFrame[] = []
+  private readonly parser = createParser({onEvent: (message) => this.take(message)})
+
+  /** The items of the frames this text completes; an unfinished frame waits for the next text. */
   push(text: string): StreamItem[] {
-    this.buffer += text
-    const items: StreamItem[] = []
-    let end: number
-    while ((end = this.buffer.search(/\r?\n\r?\n/)) !== -1) {
-      const frame = this.buffer.slice(0, end)
-      this.buffer = this.buffer.slice(end).replace(/^\r?\n\r?\n/, '')
-      let data = ''
-      for (const line of frame.split(/\r?\n/)) {
-        if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5)
-      }
-      if (!data) continue
-      try {
-        const item = JSON.parse(data) as StreamItem
-        if (item && typeof item.kind === 'string') items.push(item)
-      } catch {
-        // A frame cdp did not write: skip it rather than stop the stream.
-      }
+    return this.pushFrames(text).map((frame) => frame.item)
+  }
+
+  /** As push, with each frame's id. */
+  pushFrames(text: string): StreamFrame[] {
+    this.parser.feed(text)
+    const frames = this.frames
+    this.frames = []
+    return frames
+  }
+
+  private take(message: EventSourceMessage): void {
+    let item: StreamItem
+    try {
+      item = JSON.parse(message.data) as StreamItem
+    } catch {
+      // A frame cdp did not write: skip it rather than stop the stream.
+      return
     }
-    return items
+    if (!item || typeof item.kind !== 'string') return
+    if (message.event !== undefined && message.event !== item.kind) return
+    const id = message.id === undefined ? undefined : Number(message.id)
+    this.frames.push(id !== undefined && Number.isSafeInteger(id) ? {item, id} : {item})
   }
 }
 
@@ -69,7 +87,8 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
   let pending: StreamItem[] = []
   let flushTimer: NodeJS.Timeout | undefined
   let closed = false
-  let lastSeq = 0
+  /** The last event id (seq) received: a reconnection asks for what came after it. */
+  let lastEventId = 0
   let controller = new AbortController()
   let state: ConnectionState = {state: 'connecting', url: options.url}
 
@@ -85,12 +104,12 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
     pending = []
     for (const listener of itemListeners) listener(batch)
   }
-  const receive = (items: StreamItem[]) => {
-    for (const item of items) {
-      if (item.kind === 'event') {
+  const receive = (frames: StreamFrame[]) => {
+    for (const {item, id} of frames) {
+      if (id !== undefined) {
         // After a reconnect, history may repeat what was already seen.
-        if ((item as StreamEvent).seq <= lastSeq) continue
-        lastSeq = (item as StreamEvent).seq
+        if (id <= lastEventId) continue
+        lastEventId = id
       }
       pending.push(item)
     }
@@ -98,7 +117,7 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
   }
 
   async function readOnce(): Promise<void> {
-    const response = await fetch(streamUrl(options.url, options.filter, options.history, lastSeq), {
+    const response = await fetch(streamUrl(options.url, options.filter, options.history, lastEventId), {
       signal: controller.signal,
       headers: {accept: 'text/event-stream', ...tokenHeaders(options.token?.())},
     })
@@ -109,7 +128,7 @@ export function connectStream(options: StreamClientOptions): StreamFeed {
     setState({state: 'connected', url: options.url})
     const parser = new SseParser()
     const decoder = new TextDecoder()
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) receive(parser.push(decoder.decode(chunk, {stream: true})))
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) receive(parser.pushFrames(decoder.decode(chunk, {stream: true})))
   }
 
   async function run(): Promise<void> {
