@@ -2,8 +2,8 @@ import {defaultTimeoutMs, destinationDefaults, type DestinationType} from '../co
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
+import {destinationMatch} from '../store/filter-spec.js'
 import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
-import {destinationTakes} from './filter.js'
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
@@ -147,7 +147,7 @@ export class DestinationWorker {
     this.pollMs = options.pollMs ?? 1000
     this.saveEveryMs = options.saveEveryMs ?? 250
     this.lingerMs = options.lingerMs ?? 50
-    this.recent = new RecentEvents((row) => destinationTakes(config, {type: row.type, name: row.event, source: row.source, policy: row.policy}))
+    this.recent = new RecentEvents(destinationMatch.matcher(this.filter))
     const state = store.openDestination(this.name)
     this.cursor = state.cursor
     this.savedCursor = state.cursor

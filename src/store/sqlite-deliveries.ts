@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import {destinationMatch} from './filter-spec.js'
 import type {
   DeliveryCounts,
   DeliveryOutcome,
@@ -22,15 +23,8 @@ const queuedColumns = `e.seq, e.message_id AS messageId, e.source, e.type, e.eve
 
 /** The WHERE terms of a destination's filter over the events table (alias e). */
 function filterSql(filter: DestinationFilter): {sql: string; params: unknown[]} {
-  // Quarantined events are stored for inspection and never forwarded.
-  let sql = `(e.policy IS NULL OR e.policy <> 'blocked')`
-  const params: unknown[] = []
-  for (const [column, values] of [['e.type', filter.types], ['e.event', filter.events], ['e.source', filter.sources]] as const) {
-    if (!values) continue
-    sql += ` AND ${column} IN (${values.map(() => '?').join(', ')})`
-    params.push(...values)
-  }
-  return {sql, params}
+  const {conditions, params} = destinationMatch.sql(filter, 'e')
+  return {sql: conditions.join(' AND '), params}
 }
 
 interface DeliveryRowColumns {

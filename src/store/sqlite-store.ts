@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
 import type {Violation} from '../plan/violations.js'
 import type {SegmentMessage} from '../message/types.js'
+import {eventMatch} from './filter-spec.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
 import {OpenFiles} from './open-files.js'
 import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
@@ -329,11 +330,8 @@ function eventsWhere(after: number, filter: EventFilter): {where: string; params
   }
   if (after > 0) add('seq > ?', after)
   if (filter.before !== undefined) add('seq < ?', filter.before)
-  if (filter.type) add('type = ?', filter.type)
-  if (filter.event) add('event = ?', filter.event)
-  if (filter.user) add('(user_id = ? OR anonymous_id = ?)', filter.user, filter.user)
-  if (filter.source) add('source = ?', filter.source)
-  if (filter.since) add('timestamp >= ?', filter.since)
-  if (filter.valid !== undefined) add('valid = ?', filter.valid ? 1 : 0)
+  const match = eventMatch.sql(filter)
+  conditions.push(...match.conditions)
+  params.push(...match.params)
   return {where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params}
 }

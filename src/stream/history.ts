@@ -1,6 +1,7 @@
 import type {DestinationConfig} from '../config/schema.js'
-import {destinationTakes} from '../delivery/filter.js'
+import {destinationMatch} from '../store/filter-spec.js'
 import type {DeliveryStore, EventStore, StoredEvent} from '../store/types.js'
+import {streamEventMatch} from './filter.js'
 import {historyScanWindow} from './limits.js'
 import type {DeliveryMark, StreamEvent, StreamFilter} from './types.js'
 
@@ -30,7 +31,7 @@ export function historyEvents(
   options: {limit: number; after: number},
 ): HistoryCursor {
   const {limit, after} = options
-  const storeFilter = {type: filter.type, event: filter.event, source: filter.source, user: filter.user, valid: filter.violations ? false : undefined}
+  const storeFilter = streamEventMatch(filter)
   // The newest stored seq now: the search goes down from it, a window at a time, until it has
   // found `limit` events or reached `after`. Only sequence numbers are kept meanwhile.
   let searchedDownTo = limit > 0 ? (store.seqsAfter(after, {limit: 1})[0] ?? after) : after
@@ -89,7 +90,7 @@ function withDeliveryState(
     const name = (message.type === 'track' ? message.event : message.name) ?? null
     const marks: DeliveryMark[] = []
     for (const {config, state} of active) {
-      if (seq <= state.firstSeq || !destinationTakes(config, {type: message.type, name, source, policy})) continue
+      if (seq <= state.firstSeq || !destinationMatch.matches(config, {type: message.type, event: name, source, policy})) continue
       const cursor = state.cursor
       const record = records.get(`${seq} ${config.name}`)
       if (record) marks.push({destination: config.name, status: record.status, attempts: record.attempts})

@@ -1,5 +1,7 @@
 import type {DeliveryResult} from '../delivery/worker.js'
+import {eventMatch} from '../store/filter-spec.js'
 import type {AppendResult, NewEvent} from '../store/types.js'
+import {streamEventMatch} from './filter.js'
 import type {HistoryCursor} from './history.js'
 import {historySliceBytes, historySliceEvents, maxQueuedBytes, maxStreamReaders} from './limits.js'
 import type {StreamEvent, StreamFilter} from './types.js'
@@ -62,21 +64,15 @@ class Reader {
   private held: {frame: string; seq?: number}[] | undefined = []
   private heldBytes = 0
   closed = false
+  /** The reader's filter as the store applies it to history: one specification, both forms. */
+  readonly matches: (row: NewEvent) => boolean
 
   constructor(
     readonly writer: StreamWriter,
     readonly filter: StreamFilter,
     private readonly maxQueuedBytes: number,
-  ) {}
-
-  matches(row: NewEvent): boolean {
-    const f = this.filter
-    if (f.type !== undefined && row.type !== f.type) return false
-    if (f.event !== undefined && row.event !== f.event) return false
-    if (f.source !== undefined && row.source !== f.source) return false
-    if (f.user !== undefined && row.userId !== f.user && row.anonymousId !== f.user) return false
-    if (f.violations && row.violations.length === 0) return false
-    return true
+  ) {
+    this.matches = eventMatch.matcher(streamEventMatch(filter))
   }
 
   wasSent(seq: number): boolean {
