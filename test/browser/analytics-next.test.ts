@@ -6,6 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {chromium, type Browser} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
+import {waitFor} from '../helpers/wait.js'
 import {testSources} from '../helpers/workspace.js'
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -66,11 +67,7 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
     await tab.goto(pageUrl)
     expect(await tab.evaluate(() => (globalThis as unknown as {done: Promise<string>}).done)).toBe('sent')
 
-    let stored: Record<string, any>[] = []
-    for (let i = 0; i < 50 && stored.length < 4; i++) {
-      stored = daemon.storedMessages()
-      if (stored.length < 4) await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const stored: Record<string, any>[] = await waitFor('the four messages stored', () => (daemon.storedMessages().length >= 4 ? daemon.storedMessages() : undefined), 5_000)
     expect(stored.map((m) => m.type)).toEqual(['page', 'identify', 'track', 'group'])
     const [pageView, identify, track, group] = stored
     expect(pageView).toMatchObject({category: 'Shop', name: 'Home', properties: {section: 'front', url: pageUrl, path: '/', title: 'Shop'}})

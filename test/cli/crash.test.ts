@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, startDaemonProcess} from '../helpers/cli.js'
 import {basicAuth} from '../helpers/http.js'
+import {waitFor} from '../helpers/wait.js'
 import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
 
 let dir: string
@@ -41,8 +42,8 @@ describe('durability', () => {
       }
     }
     const clients = Array.from({length: 16}, (_, id) => client(id))
-    // When it is killed without warning while they send
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // When it is killed without warning while they send (once they are well under way)
+    await waitFor('500 events acknowledged', () => acknowledged.size >= 500)
     daemon.child.kill('SIGKILL')
     await daemon.child
     stop = true

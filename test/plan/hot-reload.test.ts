@@ -3,6 +3,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {memoryLogger, startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
+import {waitFor} from '../helpers/wait.js'
 
 const key = 'shop-write-key-0001'
 let t: TestDaemon
@@ -21,15 +22,8 @@ async function violationsAfterSending(event: string, properties: unknown): Promi
   return (await getJson(`${t.url}/api/violations`)).body
 }
 
-/** Polls until the check passes: the reload is asynchronous, and must land within a second. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now()
-  while (Date.now() - start < ms) {
-    if (await check()) return Date.now() - start
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`not within ${ms} ms`)
-}
+/** The reload is asynchronous, and must land within a second. */
+const reloadMs = 1000
 
 describe('hot reload of the plan while cdp dev runs', () => {
   it('adding, editing and deleting plan files take effect within a second', async () => {
@@ -40,21 +34,21 @@ describe('hot reload of the plan while cdp dev runs', () => {
     // When a file for it is added, it becomes planned
     const file = path.join(planDir, 'events', 'coupon-applied.json')
     writeFileSync(file, JSON.stringify({name: 'Coupon Applied', description: 'd', properties: {type: 'object', properties: {coupon: {type: 'string'}}, required: ['coupon']}}))
-    await within(1000, async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).length === 0)
+    await waitFor('the added file in force', async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).length === 0, reloadMs, 50)
 
     // When it is edited to require a number, the same event breaks it
     writeFileSync(file, JSON.stringify({name: 'Coupon Applied', description: 'd', properties: {type: 'object', properties: {coupon: {type: 'number'}}}}))
-    await within(1000, async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).map((v) => v.kind).join() === 'wrong_type')
+    await waitFor('the edited file in force', async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).map((v) => v.kind).join() === 'wrong_type', reloadMs, 50)
 
     // When an edit breaks the file, the last good plan stays and the error names the file
     writeFileSync(file, '{"name": "Coupon Applied", "properties": ')
-    await within(1000, async () => log.lines.some((line) => line.includes(`${file}: not valid JSON`)))
+    await waitFor('the broken file logged', () => log.lines.some((line) => line.includes(`${file}: not valid JSON`)), reloadMs, 50)
     expect(log.lines.join('\n')).toContain('the last good plan stays in force')
     expect((await violationsAfterSending('Coupon Applied', {coupon: 'X'})).map((v) => v.kind)).toEqual(['wrong_type'])
 
     // When the file is deleted, the event is unplanned again
     rmSync(file)
-    await within(1000, async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).map((v) => v.kind).join() === 'unplanned_event')
+    await waitFor('the deleted file out of force', async () => (await violationsAfterSending('Coupon Applied', {coupon: 'X'})).map((v) => v.kind).join() === 'unplanned_event', reloadMs, 50)
     expect(readFileSync(path.join(planDir, 'events', 'order-completed.json'), 'utf8')).toContain('Order Completed')
   })
 })

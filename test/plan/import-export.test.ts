@@ -2,8 +2,9 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
-import {fixturePath, startTestDaemon} from '../helpers/daemon.js'
+import {fixturePath, memoryLogger, startTestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
+import {waitFor} from '../helpers/wait.js'
 import {tempDir, writeConfig} from '../helpers/workspace.js'
 
 let dir: string
@@ -100,10 +101,12 @@ describe('import then export', () => {
 
 describe('event versions on ingest', () => {
   it('checks a message against the version it names, and against the oldest otherwise', async () => {
-    const t = await startTestDaemon({config: {sources: [{name: 'web', writeKey: 'web-write-key-0001'}]}})
+    const log = memoryLogger()
+    const t = await startTestDaemon({config: {sources: [{name: 'web', writeKey: 'web-write-key-0001'}]}, log})
     try {
       await runCli(['plan', 'import', protocols, '--dir', t.dir])
-      await new Promise((resolve) => setTimeout(resolve, 600)) // the watcher's reload
+      // The watcher reloads the imported plan: its 3 event rules (Order Completed 1 and 2, Signed Up) in force.
+      await waitFor('the watcher to load the imported plan', () => log.lines.some((line) => line.endsWith(': 3 event rules in force')))
       const send = (properties: unknown, context: unknown = {}) =>
         post(`${t.url}/v1/track`, {userId: 'u', event: 'Order Completed', properties, context}, {writeKey: 'web-write-key-0001'})
       await send({order_id: 'o', revenue_cents: 100}, {protocols: {event_version: 2}})

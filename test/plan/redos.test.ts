@@ -8,6 +8,7 @@ import {planRegExp, re2Source, unusablePattern} from '../../src/plan/regexp.js'
 import {runCli, startDaemonProcess} from '../helpers/cli.js'
 import {memoryLogger, startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {basicAuth, getJson, post} from '../helpers/http.js'
+import {waitFor} from '../helpers/wait.js'
 import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
 
 const key = testSources[0].writeKey
@@ -162,8 +163,7 @@ describe('plan patterns are matched in linear time', () => {
   it('an edit that brings a lookahead keeps the last good plan in force and logs the pattern with its file and path', async () => {
     const file = path.join(t.dir, 'plan', 'events', 'signed-up.json')
     writeFileSync(file, JSON.stringify(signedUp({...planProperties, currency: {type: 'string', pattern: '^(?!XXX)[A-Z]{3}$'}})))
-    const deadline = Date.now() + 5000
-    while (!log.lines.some((line) => line.includes('(?!XXX)')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    await waitFor('the reload to log the pattern', () => log.lines.some((line) => line.includes('(?!XXX)')), 5_000)
     const logged = log.lines.join('\n')
     expect(logged).toContain(`plan ${path.join(t.dir, 'plan')} has 1 error; the last good plan stays in force:`)
     expect(logged).toContain(`${file} /properties/properties/currency/pattern: pattern "^(?!XXX)[A-Z]{3}$" cannot be matched in linear time: it has the lookahead (?!…).`)

@@ -100,12 +100,15 @@ describe('GET /api/stream', () => {
     const onlyUser2 = await openStream('?user=user-2')
     const onlyViewed = await openStream('?event=Product%20Viewed')
     const otherSource = await openStream('?source=nope')
+    const everything = await openStream('')
     await post(`${daemon!.url}/v1/track`, viewed(1), {writeKey})
     await post(`${daemon!.url}/v1/track`, viewed(2, {}), {writeKey})
     await post(`${daemon!.url}/v1/identify`, {userId: 'user-3', messageId: 'identify-3', traits: {email: 'three@example.com'}}, {writeKey})
     await post(`${daemon!.url}/v1/page`, {anonymousId: 'anon-4', name: 'Home', messageId: 'page-4'}, {writeKey})
-    await waitFor('the identify', () => onlyIdentify.items.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // The hub offers each stored event to every open stream at once: when the unfiltered stream has
+    // the last one, each filtered stream has been offered all four.
+    await waitFor('the last event on the unfiltered stream', () => everything.items.length === 4)
+    await waitFor('every filtered stream\'s events', () => onlyViolations.items.length === 1 && onlyIdentify.items.length === 1 && onlyUser2.items.length === 1 && onlyViewed.items.length === 2)
     const ids = (items: StreamItem[]) => items.map((item) => (item.kind === 'event' ? item.messageId : item.kind))
     expect(ids(onlyViolations.items)).toEqual(['viewed-2'])
     expect(ids(onlyIdentify.items)).toEqual(['identify-3'])
@@ -119,7 +122,6 @@ describe('GET /api/stream', () => {
     await startShop([{name: 'hook', type: 'webhook', url: sink.url}])
     for (let n = 1; n <= 5; n++) await post(`${daemon!.url}/v1/track`, viewed(n, n === 4 ? {} : {product_id: `p-${n}`}), {writeKey})
     await waitFor('deliveries', async () => (await getJson(`${daemon!.url}/api/deliveries`)).body.destinations[0].delivered === 5)
-    await new Promise((resolve) => setTimeout(resolve, 300))
     const stream = await openStream('?history=3')
     await waitFor('three history events', () => stream.items.length === 3)
     const history = stream.items as Extract<StreamItem, {kind: 'event'}>[]

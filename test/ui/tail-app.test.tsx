@@ -5,6 +5,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TailApp, type TailAppProps} from '../../src/ui/tail/render.js'
 import {formatTime} from '../../src/ui/tail/text.js'
 import {delivery, FakeFeed, resetSeq, streamEvent, twoViolations} from './tail-items.js'
+import {waitFor} from '../helpers/wait.js'
 import type {StreamItem} from '../../src/stream/types.js'
 
 const keys = {up: '\u001B[A', down: '\u001B[B', enter: '\r', escape: '\u001B', backspace: '\u007F', pageDown: '\u001B[6~'}
@@ -31,11 +32,11 @@ const frameLines = (app: App) => frame(app).split('\n')
 
 /** Waits until the frame satisfies the check (the app draws on a timer), or fails with the frame. */
 async function until(app: App, check: (text: string) => boolean): Promise<string> {
-  for (let waited = 0; waited < 2000; waited += 5) {
-    if (check(frame(app))) return frame(app)
-    await sleep(5)
-  }
-  throw new Error(`the frame never matched:\n${frame(app)}`)
+  return waitFor('the frame to match', () => {
+    const text = frame(app)
+    if (!check(text)) throw new Error(`the frame is:\n${text}`)
+    return text
+  }, 2000, 5)
 }
 
 /**
@@ -46,10 +47,7 @@ async function press(app: App, ...sequence: string[]): Promise<void> {
   for (const key of sequence) {
     const drawn = app.frames.length
     app.stdin.write(key)
-    for (let waited = 0; app.frames.length === drawn; waited += 2) {
-      if (waited > 2000) throw new Error(`no frame was drawn after the key ${JSON.stringify(key)}`)
-      await sleep(2)
-    }
+    await waitFor(`a frame drawn after the key ${JSON.stringify(key)}`, () => app.frames.length !== drawn, 2000, 2)
   }
 }
 
@@ -287,7 +285,7 @@ describe('cdp tail: the connection and the stream', () => {
     const {app, feed} = await startWithEvents({onQuit: () => quit++})
     expect(feed.listeners).toBe(2)
     app.stdin.write('q')
-    for (let waited = 0; feed.listeners > 0 && waited < 2000; waited += 2) await sleep(2)
+    await waitFor('the app to unsubscribe', () => feed.listeners === 0, 2000, 2)
     expect(quit).toBe(1)
     expect(feed.listeners).toBe(0)
   })
