@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {SseParser} from '../../src/stream/client.js'
 import type {HistoryCursor} from '../../src/stream/history.js'
 import {StreamHub, type StreamWriter} from '../../src/stream/hub.js'
-import type {StreamEvent, StreamItem} from '../../src/stream/types.js'
+import type {StreamEvent, StreamFilter, StreamItem} from '../../src/stream/types.js'
 import type {NewEvent} from '../../src/store/types.js'
 
 /**
@@ -184,5 +184,107 @@ describe('stream hub and a connection', () => {
     expect(hub.full).toBe(true)
     first.unsubscribe()
     expect(hub.full).toBe(false)
+  })
+})
+
+describe('stream hub: what goes to which reader', () => {
+  /** Publishes rows as one commit with the seqs the store gave them; 0 is a duplicate it did not keep. */
+  function commit(hub: StreamHub, rows: NewEvent[], seqs: number[]): void {
+    hub.publishEvents(rows, {inserted: seqs.filter(Boolean).length, duplicates: seqs.filter((seq) => !seq).length, stored: seqs.map(Boolean), seqs})
+  }
+
+  function reader(hub: StreamHub, filter: StreamFilter = {}): Connection & {unsubscribe: () => void} {
+    const connection = new Connection()
+    return Object.assign(connection, hub.subscribe(connection, filter))
+  }
+
+  const taken = (connection: Connection) => {
+    connection.take()
+    return ids(connection.items())
+  }
+
+  it("sends each live event to the readers whose filter takes it: type, event, source, user, violations", () => {
+    const hub = new StreamHub()
+    const all = reader(hub)
+    const identifies = reader(hub, {type: 'identify'})
+    const viewed = reader(hub, {event: 'Product Viewed'})
+    const server = reader(hub, {source: 'server'})
+    const anon = reader(hub, {user: 'anon-9'})
+    const failing = reader(hub, {violations: true})
+    commit(
+      hub,
+      [
+        row(1),
+        {...row(2), type: 'identify', event: null},
+        {...row(3), source: 'server', event: 'Order Completed'},
+        {...row(4), userId: null, anonymousId: 'anon-9', valid: false, violations: [{kind: 'unplanned_event', path: 'event', expected: 'a planned event', actual: 'Product Viewed', message: 'unplanned'}]},
+      ],
+      [1, 2, 3, 4],
+    )
+    expect(taken(all)).toEqual(['live-1', 'live-2', 'live-3', 'live-4'])
+    expect(taken(identifies)).toEqual(['live-2'])
+    expect(taken(viewed)).toEqual(['live-1', 'live-4'])
+    expect(taken(server)).toEqual(['live-3'])
+    expect(taken(anon)).toEqual(['live-4'])
+    expect(taken(failing)).toEqual(['live-4'])
+  })
+
+  it('leaves out duplicates (seq 0): they were not stored now', () => {
+    const hub = new StreamHub()
+    const connection = reader(hub)
+    commit(hub, [row(1), row(2), row(3)], [7, 0, 8])
+    connection.take()
+    expect(connection.items().map((item) => (item.kind === 'event' ? [item.messageId, item.seq] : item.kind))).toEqual([
+      ['live-1', 7],
+      ['live-3', 8],
+    ])
+  })
+
+  it("sends a delivery outcome only to the readers that were sent its event, after it", () => {
+    const hub = new StreamHub()
+    const identifies = reader(hub, {type: 'identify'})
+    const all = reader(hub)
+    commit(hub, [row(1), {...row(2), type: 'identify', event: null}], [1, 2])
+    hub.publishDeliveries([
+      {destination: 'hook', seq: 1, messageId: 'live-1', status: 'delivered', attempts: 1},
+      {destination: 'hook', seq: 2, messageId: 'live-2', status: 'retrying', attempts: 1, httpStatus: 503, error: 'HTTP 503', nextAttemptAt: 5000},
+      // An event sent before the reader came: not its business.
+      {destination: 'hook', seq: 99, messageId: 'earlier', status: 'delivered', attempts: 1},
+    ])
+    expect(taken(all)).toEqual(['live-1', 'live-2', 'delivery:', 'delivery:'])
+    identifies.take()
+    expect(identifies.items()).toEqual([
+      expect.objectContaining({kind: 'event', messageId: 'live-2'}),
+      {kind: 'delivery', destination: 'hook', seq: 2, messageId: 'live-2', status: 'retrying', attempts: 1, httpStatus: 503, error: 'HTTP 503', nextAttemptAt: 5000},
+    ])
+  })
+
+  it('after unsubscribe a reader gets nothing more; close() ends every open stream', () => {
+    const hub = new StreamHub()
+    const leaving = reader(hub)
+    const staying = reader(hub)
+    commit(hub, [row(1)], [1])
+    leaving.unsubscribe()
+    commit(hub, [row(2)], [2])
+    expect(taken(leaving)).toEqual(['live-1'])
+    expect(hub.readerCount).toBe(1)
+
+    hub.close()
+    expect(staying.ended).toBe(true)
+    expect(leaving.ended).toBe(false)
+    expect(hub.readerCount).toBe(0)
+  })
+
+  it('a history cursor that fails (the store closing) ends that stream; the reader reconnects', async () => {
+    const hub = new StreamHub()
+    const connection = new Connection()
+    hub.subscribe(connection, {}, {
+      next() {
+        throw new Error('the database connection is not open')
+      },
+    })
+    await turns(2)
+    expect(connection.ended).toBe(true)
+    expect(hub.readerCount).toBe(0)
   })
 })
