@@ -3,8 +3,8 @@ import {errorMessage, ExitCode, UserError} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {DeliveryStore, NewEvent} from '../store/types.js'
 import {createAdapter} from './adapters.js'
-import type {DestinationAdapter} from './types.js'
-import {DestinationWorker, type DeliveryResult} from './worker.js'
+import type {DeliveryResult, DestinationAdapter} from './types.js'
+import {DestinationWorker} from './worker.js'
 
 export interface DeliveryManagerOptions {
   store: DeliveryStore

@@ -1,6 +1,6 @@
 import type {DestinationConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
-import type {DeliveriesQuery, DeliveryRecord, DeliveryStatus, DeliveryStore} from '../store/types.js'
+import type {DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore} from '../store/types.js'
 import {LatencyHistogram} from './latency.js'
 
 export interface DestinationReport {
@@ -38,7 +38,7 @@ export function checkDestinationName(destinations: readonly DestinationConfig[],
 }
 
 /** Where delivery stands, per destination, with the records of events that failed. */
-export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveriesQuery): DeliveriesReport {
+export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveryQuery): DeliveriesReport {
   checkDestinationName(destinations, query.destination)
   const chosen = destinations.filter((d) => query.destination === undefined || d.name === query.destination)
   const reports = chosen.map((config): DestinationReport => {

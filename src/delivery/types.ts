@@ -1,6 +1,7 @@
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
+import type {DeliveryStatus} from '../store/types.js'
 
 /** One stored event on its way to a destination. */
 export interface OutgoingEvent {
@@ -14,6 +15,19 @@ export interface OutgoingEvent {
   json: string
   /** The same message parsed; parsed once, on first use. */
   readonly message: SegmentMessage
+}
+
+/** What happened to one event at one destination in a round: the worker tells the live stream. */
+export interface DeliveryResult {
+  destination: string
+  seq: number
+  messageId: string
+  status: DeliveryStatus
+  attempts: number
+  httpStatus?: number
+  error?: string
+  /** Epoch ms of the next attempt, when retrying. */
+  nextAttemptAt?: number
 }
 
 /**

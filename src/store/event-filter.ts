@@ -2,7 +2,7 @@ import {UserError} from '../errors.js'
 import {messageTypes} from '../message/types.js'
 import {readIsoTime} from '../message/time.js'
 import {violationKinds} from '../plan/violations.js'
-import {deliveryStatuses, type DeliveriesQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
+import {deliveryStatuses, type DeliveryQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
 
 export interface EventFilterInput {
   /** "true" / "false" (or booleans): checked events that passed or broke the plan. */
@@ -108,7 +108,7 @@ export interface DeliveriesQueryInput {
   limit?: string | number
 }
 
-export function parseDeliveriesQuery(input: DeliveriesQueryInput): DeliveriesQuery {
+export function parseDeliveriesQuery(input: DeliveriesQueryInput): DeliveryQuery {
   if (input.status !== undefined && input.status !== '' && !deliveryStatuses.includes(input.status as DeliveryStatus)) {
     throw new UserError(`status "${input.status}" is not one of ${deliveryStatuses.join(', ')}.`, {code: 'invalid_filter'})
   }

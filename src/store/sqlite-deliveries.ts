@@ -157,7 +157,7 @@ export class SqliteDeliveries implements DeliveryStore {
     const capped = queued > pendingCountCap
     const counts: DeliveryCounts = {pending: capped ? pendingCountCap : queued, pendingCapped: capped, retrying: 0, dead: 0}
     const rows = this.prepare(`SELECT status, count(*) AS n FROM deliveries WHERE destination = ? AND status <> 'delivered' GROUP BY status`).all(destination) as {
-      status: 'pending' | 'retrying' | 'dead'
+      status: Exclude<DeliveryStatus, 'delivered'>
       n: number
     }[]
     for (const row of rows) counts[row.status] += row.n
@@ -167,7 +167,7 @@ export class SqliteDeliveries implements DeliveryStore {
   queryDeliveries(query: DeliveryQuery): DeliveryRecord[] {
     const where: string[] = []
     const params: unknown[] = []
-    for (const [column, value] of [['d.destination', query.destination], ['d.status', query.status], ['e.message_id', query.messageId]] as const) {
+    for (const [column, value] of [['d.destination', query.destination], ['d.status', query.status]] as const) {
       if (value === undefined) continue
       where.push(`${column} = ?`)
       params.push(value)

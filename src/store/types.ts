@@ -208,18 +208,10 @@ export interface DeliveryRecord extends DeliveryRow {
 
 export const deliveryStatuses: readonly DeliveryStatus[] = ['pending', 'retrying', 'dead', 'delivered']
 
-/** What `cdp deliveries` and GET /api/deliveries show. */
-export interface DeliveriesQuery {
-  destination?: string
-  status?: DeliveryStatus
-  limit: number
-}
-
+/** Which delivery records to list: what `cdp deliveries` and GET /api/deliveries show. */
 export interface DeliveryQuery {
   destination?: string
   status?: DeliveryStatus
-  /** Only these events, by messageId. */
-  messageId?: string
   limit: number
 }
 

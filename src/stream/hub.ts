@@ -1,4 +1,4 @@
-import type {DeliveryResult} from '../delivery/worker.js'
+import type {DeliveryResult} from '../delivery/types.js'
 import {eventMatch} from '../store/filter-spec.js'
 import type {AppendResult, NewEvent} from '../store/types.js'
 import {streamEventMatch} from './filter.js'

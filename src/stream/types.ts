@@ -1,5 +1,7 @@
+import type {DeliveryResult} from '../delivery/types.js'
 import type {Violation} from '../plan/violations.js'
 import type {MessageType, SegmentMessage} from '../message/types.js'
+import type {DeliveryStatus} from '../store/types.js'
 
 /**
  * What the daemon's live stream (GET /api/stream, Server-Sent Events) carries. Each item is one SSE
@@ -10,7 +12,7 @@ import type {MessageType, SegmentMessage} from '../message/types.js'
 /** Where an event stands at one destination. */
 export interface DeliveryMark {
   destination: string
-  status: 'pending' | 'retrying' | 'dead' | 'delivered'
+  status: DeliveryStatus
   attempts: number
 }
 
@@ -37,18 +39,9 @@ export interface StreamEvent {
   deliveries?: DeliveryMark[]
 }
 
-/** One delivery attempt's outcome for one event at one destination. */
-export interface StreamDelivery {
+/** One delivery attempt's outcome for one event at one destination: the worker's result, as the stream sends it. */
+export interface StreamDelivery extends DeliveryResult {
   kind: 'delivery'
-  seq: number
-  messageId: string
-  destination: string
-  status: 'pending' | 'retrying' | 'dead' | 'delivered'
-  attempts: number
-  httpStatus?: number
-  error?: string
-  /** Epoch ms of the next attempt, when retrying. */
-  nextAttemptAt?: number
 }
 
 /** The reader fell behind: this many items were dropped for it, the stream goes on from here. */

@@ -1,7 +1,7 @@
 import type {Violation} from '../../plan/violations.js'
 import {nameOf, userOf} from './list-lines.js'
 import {deliveryMark, planSentence} from './marks.js'
-import type {DestinationState, TailRow} from './model.js'
+import type {DeliveryState, TailRow} from './model.js'
 import type {Line, Segment} from './segments.js'
 import {displayWidth, fit, formatTime} from './text.js'
 
@@ -26,7 +26,7 @@ function violationLines(violations: readonly Violation[]): Line[] {
   return lines
 }
 
-function deliveryLine(state: DestinationState, nameWidth: number): Line {
+function deliveryLine(state: DeliveryState, nameWidth: number): Line {
   const mark = deliveryMark(state.status)
   const line: Segment[] = [
     {text: '  '},
@@ -42,7 +42,7 @@ function deliveryLine(state: DestinationState, nameWidth: number): Line {
   return line
 }
 
-function deliveryLines(deliveries: ReadonlyMap<string, DestinationState>): Line[] {
+function deliveryLines(deliveries: ReadonlyMap<string, DeliveryState>): Line[] {
   const lines: Line[] = [[{text: 'Deliveries', bold: true}]]
   if (deliveries.size === 0) return [...lines, [{text: '  none yet: no destination has taken this event', dim: true}]]
   const nameWidth = Math.min(24, Math.max(...[...deliveries.keys()].map(displayWidth)))

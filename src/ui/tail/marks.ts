@@ -1,5 +1,5 @@
+import type {DeliveryStatus} from '../../store/types.js'
 import type {StreamEvent} from '../../stream/types.js'
-import type {DeliveryStatus} from './model.js'
 import type {Segment} from './segments.js'
 
 /**

@@ -1,3 +1,4 @@
+import type {DeliveryStatus} from '../../store/types.js'
 import type {DeliveryMark, StreamDelivery, StreamEvent, StreamItem} from '../../stream/types.js'
 
 /**
@@ -7,10 +8,8 @@ import type {DeliveryMark, StreamDelivery, StreamEvent, StreamItem} from '../../
  * only reads it.
  */
 
-export type DeliveryStatus = DeliveryMark['status']
-
-/** Where one event stands at one destination, with what the latest attempt said. */
-export interface DestinationState {
+/** Where one event stands at one destination, with what the latest attempt said (not a destination's cursor: the store's DestinationState). */
+export interface DeliveryState {
   destination: string
   status: DeliveryStatus
   attempts: number
@@ -25,7 +24,7 @@ export interface DestinationState {
 export interface TailRow {
   event: StreamEvent
   /** By destination name, in the order the marks arrived. */
-  deliveries: Map<string, DestinationState>
+  deliveries: Map<string, DeliveryState>
 }
 
 export type Movement = 'up' | 'down' | 'pageUp' | 'pageDown' | 'top' | 'bottom'
