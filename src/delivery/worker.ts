@@ -7,7 +7,20 @@ import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, Desti
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
-import {DeliveryError, type DeliveryResult, type DestinationAdapter, type OutgoingEvent} from './types.js'
+import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from './types.js'
+
+/** What happened to one event at one destination in a round: for the live stream. */
+export interface DeliveryResult {
+  destination: string
+  seq: number
+  messageId: string
+  status: 'delivered' | 'retrying' | 'dead' | 'pending'
+  attempts: number
+  httpStatus?: number
+  error?: string
+  /** Epoch ms of the next attempt, when retrying. */
+  nextAttemptAt?: number
+}
 
 export interface WorkerOptions {
   config: DestinationConfig
@@ -63,6 +76,12 @@ function outgoing(event: QueuedEvent): OutgoingEvent {
       return parsed
     },
   }
+}
+
+/** The lane's items with those of retrying users moved to the end; each user's own order kept. */
+function retryingLast(lane: Item[], retryingUsers: ReadonlySet<string>): Item[] {
+  const others = lane.filter((item) => !retryingUsers.has(item.event.userKey))
+  return others.length === lane.length ? lane : [...others, ...lane.filter((item) => retryingUsers.has(item.event.userKey))]
 }
 
 /** FNV-1a: a user's events always take the same lane, so they go in order. */
@@ -268,6 +287,10 @@ export class DestinationWorker {
 
     const lanes: Item[][] = Array.from({length: this.concurrency}, () => [])
     for (const item of [...open, ...fresh]) lanes[laneOf(item.event.userKey, this.concurrency)].push(item)
+    // A lane stops at its first failure. A user whose event is being retried goes last in its lane,
+    // so an event that keeps failing holds back only its own user, never others sharing the lane.
+    const retryingUsers = new Set(open.filter((item) => item.row?.status === 'retrying').map((item) => item.event.userKey))
+    if (retryingUsers.size > 0) for (let i = 0; i < lanes.length; i++) lanes[i] = retryingLast(lanes[i], retryingUsers)
     const delivered: {item: Item; ms: number}[] = []
     const failures: Failure[] = []
     /** Items not attempted because an earlier send in their lane failed. */
@@ -289,6 +312,7 @@ export class DestinationWorker {
   private dueOpenDeliveries(now: number, limit: number): Item[] {
     const due: Item[] = []
     const waiting = new Set<string>()
+    const retrying = new Set<string>()
     let nextDue = Infinity
     for (const row of this.options.store.openDeliveries(this.name, limit * 4)) {
       if (waiting.has(row.userKey)) continue
@@ -297,6 +321,10 @@ export class DestinationWorker {
         nextDue = Math.min(nextDue, row.nextAttemptAt)
         continue
       }
+      // Behind a retrying event its user's held ones wait for the next round: taking them now would
+      // fill the window with events that cannot go before it, and starve every other user.
+      if (retrying.has(row.userKey)) continue
+      if (row.status === 'retrying') retrying.add(row.userKey)
       due.push({event: outgoing(row), receivedAt: row.receivedAt, row})
       if (due.length >= limit) break
     }
@@ -403,7 +431,7 @@ export class DestinationWorker {
           destination: this.name,
           seq: item.event.seq,
           messageId: item.event.messageId,
-          status: row.status,
+          status: row.status as 'retrying' | 'dead',
           attempts,
           httpStatus: error.status,
           error: error.message,

@@ -80,16 +80,14 @@ describe('webhook destination', () => {
   })
 
   it('keeps one user\'s events in order while the first is retried, without holding back other users', async () => {
-    let failedOnce = false
+    // alice-1 fails until the test has seen the held state, however slowly the machine runs.
+    let releaseAlice = false
     sink = await startSink((request) => {
       const message = JSON.parse(request.body)
-      if (message.messageId === 'alice-1' && !failedOnce) {
-        failedOnce = true
-        return {status: 503}
-      }
+      if (message.messageId === 'alice-1' && !releaseAlice) return {status: 503}
       return {status: 200}
     })
-    await startWith({name: 'hook', type: 'webhook', url: sink.url, concurrency: 4, retry: {initialDelayMs: 400, maxDelayMs: 400}})
+    await startWith({name: 'hook', type: 'webhook', url: sink.url, concurrency: 4, retry: {initialDelayMs: 200, maxDelayMs: 200, maxAttempts: 100}})
     await post(`${daemon!.url}/v1/track`, track('alice', 1), {writeKey})
     await waitFor('the first attempt for alice-1', () => sink!.requests.length >= 1)
     for (let n = 2; n <= 5; n++) await post(`${daemon!.url}/v1/track`, track('alice', n), {writeKey})
@@ -102,6 +100,7 @@ describe('webhook destination', () => {
     expect(waiting.records.map((r: any) => r.messageId)).toEqual(['alice-2', 'alice-3', 'alice-4', 'alice-5'])
     expect(waiting.destinations[0]).toMatchObject({pending: 4, retrying: 1})
 
+    releaseAlice = true
     await waitFor('alice\'s events', () => sink!.accepted().filter((m) => m.userId === 'alice').length === 5)
     expect(sink.accepted().filter((m) => m.userId === 'alice').map((m) => m.properties.n)).toEqual([1, 2, 3, 4, 5])
     expect((await deliveries()).destinations[0]).toMatchObject({delivered: 8, pending: 0, retrying: 0, dead: 0})
