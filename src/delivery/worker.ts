@@ -7,20 +7,7 @@ import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, Desti
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
-import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from './types.js'
-
-/** What happened to one event at one destination in a round: for the live stream. */
-export interface DeliveryResult {
-  destination: string
-  seq: number
-  messageId: string
-  status: 'delivered' | 'retrying' | 'dead' | 'pending'
-  attempts: number
-  httpStatus?: number
-  error?: string
-  /** Epoch ms of the next attempt, when retrying. */
-  nextAttemptAt?: number
-}
+import {DeliveryError, type DeliveryResult, type DestinationAdapter, type OutgoingEvent} from './types.js'
 
 export interface WorkerOptions {
   config: DestinationConfig
@@ -431,7 +418,7 @@ export class DestinationWorker {
           destination: this.name,
           seq: item.event.seq,
           messageId: item.event.messageId,
-          status: row.status as 'retrying' | 'dead',
+          status: row.status,
           attempts,
           httpStatus: error.status,
           error: error.message,
