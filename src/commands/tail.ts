@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
+import {messageTypes} from '../message/types.js'
 import {resolveDaemon} from '../services/tail.js'
 import {connectStream} from '../stream/client.js'
 import type {StreamFeed} from '../stream/feed.js'
@@ -25,7 +26,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
     token: Flags.string({description: 'The token of a daemon listening beyond loopback (the "token" in its .cdp/daemon.json); the workspace\'s own daemon\'s is read from there.', env: 'CDP_TOKEN'}),
     violations: Flags.boolean({char: 'v', description: 'Only events that break the tracking plan.', default: false}),
     event: Flags.string({char: 'e', description: 'Only this track event (or page/screen name).'}),
-    type: Flags.string({char: 't', description: 'Only this message type.', options: ['track', 'identify', 'page', 'screen', 'group', 'alias']}),
+    type: Flags.string({char: 't', description: 'Only this message type.', options: [...messageTypes]}),
     source: Flags.string({description: 'Only events from this source.'}),
     user: Flags.string({description: 'Only events of this userId or anonymousId.'}),
     history: Flags.integer({char: 'n', description: 'Stored events to show first.', default: 50, min: 0, max: maxStreamHistory}),

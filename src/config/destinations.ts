@@ -2,6 +2,7 @@
  * The settings of each destination type, as JSON Schema: cdp.json's destinations are checked
  * against these on load, so a bad one is reported with its path before anything starts.
  */
+import {messageTypes} from '../message/types.js'
 
 const stringList = {type: 'array', items: {type: 'string', minLength: 1}, uniqueItems: true} as const
 
@@ -11,7 +12,7 @@ const commonProperties = {
   type: {description: 'webhook, file, segment or postgres.', type: 'string'},
   enabled: {description: 'false keeps the destination configured but sends nothing.', type: 'boolean'},
   events: {description: 'Only these track event names (and page/screen names).', ...stringList},
-  types: {description: 'Only these message types.', type: 'array', uniqueItems: true, items: {enum: ['track', 'identify', 'page', 'screen', 'group', 'alias']}},
+  types: {description: 'Only these message types.', type: 'array', uniqueItems: true, items: {enum: messageTypes}},
   sources: {description: 'Only events from these sources.', ...stringList},
   batchSize: {description: 'Events sent in one request at most.', type: 'integer', minimum: 1, maximum: 2500},
   concurrency: {description: 'Sends in flight at once; one user\'s events always go in order.', type: 'integer', minimum: 1, maximum: 64},

@@ -1,4 +1,4 @@
-import type {Casing} from '../plan/conventions.js'
+import {casings, type Casing} from '../plan/conventions.js'
 
 /** The JSON Schema of cdp.json: the one source of truth for its shape. */
 export const configSchema = {
@@ -58,8 +58,8 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        eventName: {enum: ['Object Action', 'Title Case', 'snake_case', 'camelCase', 'PascalCase', 'kebab-case']},
-        propertyName: {enum: ['Object Action', 'Title Case', 'snake_case', 'camelCase', 'PascalCase', 'kebab-case']},
+        eventName: {enum: casings},
+        propertyName: {enum: casings},
       },
     },
     destinations: {

@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {readDaemonInfo, removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
+import {sourcePlanFolders} from '../config/plan-folders.js'
 import {watchConfig} from '../config/watch.js'
 import {DeliveryManager} from '../delivery/manager.js'
 import {errorMessage, ExitCode, UserError} from '../errors.js'
@@ -8,7 +9,6 @@ import {historyEvents} from '../stream/history.js'
 import {StreamHub} from '../stream/hub.js'
 import type {SourceConfig} from '../config/schema.js'
 import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
-import path from 'node:path'
 import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
 import {PlanRegistry} from '../plan/registry.js'
@@ -69,11 +69,6 @@ function defaultSources(store: SqliteStore): SourceConfig[] {
     store.setMeta(defaultKeyMeta, writeKey)
   }
   return [{name: defaultSourceName, writeKey}]
-}
-
-/** Each source's plan folder: its "plan" in cdp.json, or the workspace's plan/. */
-function sourcePlanFolders(paths: WorkspacePaths, sources: readonly SourceConfig[]): Map<string, string> {
-  return new Map(sources.map((source) => [source.name, source.plan ? path.resolve(paths.dir, source.plan) : paths.planDir]))
 }
 
 /**

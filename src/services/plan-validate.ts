@@ -1,5 +1,6 @@
 import path from 'node:path'
 import {loadConfig} from '../config/load.js'
+import {sourcePlanFolders} from '../config/plan-folders.js'
 import {workspacePaths} from '../config/workspace.js'
 import {compilePlan} from '../plan/compile.js'
 import {lintPlan} from '../plan/lint.js'
@@ -26,8 +27,7 @@ export interface PlanReport {
 export function planFolders(dir: string): string[] {
   const paths = workspacePaths(dir)
   const loaded = loadConfig(dir)
-  const folders = new Set<string>()
-  for (const source of loaded?.config.sources ?? []) folders.add(source.plan ? path.resolve(paths.dir, source.plan) : paths.planDir)
+  const folders = new Set(sourcePlanFolders(paths, loaded?.config.sources ?? []).values())
   if (folders.size === 0) folders.add(paths.planDir)
   return [...folders]
 }

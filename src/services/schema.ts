@@ -1,6 +1,7 @@
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {ExitCode, UserError} from '../errors.js'
+import {violationUserId} from '../pipeline/policy.js'
 import {declaredPaths} from '../plan/declared.js'
 import {inferRule} from '../plan/infer.js'
 import {loadPlan} from '../plan/load.js'
@@ -33,7 +34,7 @@ function observeStore(dir: string, event?: string): ObservedEvent[] {
   withReader(dir, (store) => {
     for (const message of store.iterateMessages(['track', 'identify', 'group'])) {
       // Violation Generated events are cdp's own, not the app's.
-      if (message.type === 'track' && message.userId === 'schema-violations') continue
+      if (message.type === 'track' && message.userId === violationUserId) continue
       if (event === undefined || (message.type === 'track' ? message.event === event : message.type === event)) observer.add(message)
     }
   })
