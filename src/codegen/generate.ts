@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {compile} from 'json-schema-to-typescript'
 import {re2Translations} from '../plan/regexp.js'
-import {selfContained} from '../plan/segment-rules.js'
+import {selfContained, type RuleSchemas} from '../plan/self-contained.js'
 import type {EventRule, JsonSchema, TrackingPlan} from '../plan/types.js'
 import {methodNames, pascalCase} from './names.js'
 import {setOwn} from '../message/own-keys.js'
@@ -63,15 +63,15 @@ function jsDoc(text: string | undefined, indent: string): string {
  * json-schema-to-typescript over one combined schema, so shared definitions are declared once.
  */
 export async function generateClient(plan: TrackingPlan, options: GenerateOptions): Promise<GeneratedFile[]> {
-  const shared = plan.definitions?.document
   const rules = newestRules(plan)
   const methods = methodNames(rules.map((rule) => rule.name))
   const definitions: Record<string, JsonSchema> = {}
   const properties: Record<string, JsonSchema> = {}
   const runtimeSchemas: Record<string, JsonSchema> = {}
 
-  const addPart = (key: string, title: string, part: Parameters<typeof selfContained>[0], field: 'properties' | 'traits') => {
-    const contained = selfContained(part, shared)
+  const addPart = (key: string, title: string, part: RuleSchemas, field: 'properties' | 'traits') => {
+    // Each rule's $refs lead into its own definitions, which are then declared once for all.
+    const contained = selfContained(plan, part)
     // Plan files are hostile input: a definition or event named __proto__ stays an ordinary key.
     for (const [name, definition] of Object.entries(contained.definitions ?? {})) setOwn(definitions, name, definition)
     const schema = (contained[field] ?? {type: 'object'}) as JsonSchema

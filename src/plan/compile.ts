@@ -2,14 +2,12 @@ import {Ajv, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type {SegmentMessage} from '../message/types.js'
 import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternError} from './regexp.js'
+import {planBaseUri, ruleDocument} from './resolve.js'
 import {escapePointer, walkSchema} from './schema-walk.js'
-import type {JsonSchema, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
+import type {EventRule, JsonSchema, MessageRule, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
 import {violationsFromAjv, type Violation} from './violations.js'
 
 const addFormats = ((addFormatsModule as unknown as {default?: typeof addFormatsModule}).default ?? addFormatsModule) as unknown as (ajv: Ajv, options: {mode: 'fast'}) => Ajv
-
-/** Every plan schema gets an $id under this base, so relative $refs between files resolve. */
-export const planBaseUri = 'https://plan.cdp.local/'
 
 export interface CompiledPlan {
   plan: TrackingPlan
@@ -19,10 +17,9 @@ export interface CompiledPlan {
   check(message: SegmentMessage): Violation[]
 }
 
-function wrapper(file: string, parts: Record<string, JsonSchema | undefined>, definitions: Record<string, JsonSchema> | undefined): JsonSchema {
-  const properties: Record<string, JsonSchema> = {}
-  for (const [key, schema] of Object.entries(parts)) if (schema) properties[key] = schema
-  return {$id: planBaseUri + file, type: 'object', properties, ...(definitions ? {definitions} : {})}
+/** The rule's file as the schema its $refs were resolved against at load, under its address. */
+function wrapper(rule: EventRule | TraitsRule | MessageRule): JsonSchema {
+  return {$id: planBaseUri + rule.file, ...ruleDocument(rule)}
 }
 
 /** The wrapper's pointer (/properties/<part>/…) back to the file's (/<part>/…). */
@@ -51,7 +48,7 @@ function reportUnusablePatterns(schema: JsonSchema, file: string, pointer: strin
   return found
 }
 
-function compileOne(ajv: Ajv, schema: JsonSchema, file: string, problems: PlanProblem[]): ValidateFunction | undefined {
+function compileOne(ajv: Ajv, plan: TrackingPlan, schema: JsonSchema, file: string, problems: PlanProblem[]): ValidateFunction | undefined {
   if (!ajv.validateSchema(schema)) {
     // Report the deepest complaint: anyOf branches add parents that only restate it.
     const errors = [...(ajv.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length)
@@ -71,6 +68,8 @@ function compileOne(ajv: Ajv, schema: JsonSchema, file: string, problems: PlanPr
     }
     const message = (error as Error).message
     const unresolved = /can't resolve reference (\S+)/.exec(message)
+    // Loading the plan reported the $refs that lead nowhere, with their files: the same cause.
+    if (unresolved && plan.refs.unresolvedIn.size > 0) return undefined
     problems.push({
       severity: 'error',
       file,
@@ -108,18 +107,18 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
   for (const [name, versions] of plan.events) {
     const compiled = new Map<number, ValidateFunction>()
     for (const [version, rule] of versions) {
-      const validate = compileOne(ajv, wrapper(rule.file, {properties: rule.properties, context: rule.context, traits: rule.traits}, rule.definitions), rule.file, problems)
+      const validate = compileOne(ajv, plan, wrapper(rule), rule.file, problems)
       if (validate) compiled.set(version, validate)
     }
     if (compiled.size > 0) events.set(name, {versions: compiled, oldest: Math.min(...compiled.keys())})
   }
   const traitsValidator = (rule: TraitsRule | undefined) =>
-    rule ? compileOne(ajv, wrapper(rule.file, {traits: rule.traits, context: rule.context}, rule.definitions), rule.file, problems) : undefined
+    rule ? compileOne(ajv, plan, wrapper(rule), rule.file, problems) : undefined
   const identify = traitsValidator(plan.identify)
   const group = traitsValidator(plan.group)
   const ruleValidator = (kind: 'page' | 'screen' | 'common') => {
     const rule = plan.rules[kind]
-    return rule ? compileOne(ajv, wrapper(rule.file, {properties: rule.properties, context: rule.context, traits: rule.traits}, rule.definitions), rule.file, problems) : undefined
+    return rule ? compileOne(ajv, plan, wrapper(rule), rule.file, problems) : undefined
   }
   const page = ruleValidator('page')
   const screen = ruleValidator('screen')

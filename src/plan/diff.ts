@@ -1,5 +1,4 @@
-import {resolver} from './declared.js'
-import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type TrackingPlan, type TraitsRule} from './types.js'
+import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type PlanRefs, type TrackingPlan, type TraitsRule} from './types.js'
 import {isPlainObject} from '../message/json-value.js'
 import {setOwn} from '../message/own-keys.js'
 
@@ -59,13 +58,10 @@ export interface PlanChange {
   message: string
 }
 
-type Resolve = ReturnType<typeof resolver>
-
-/** A schema node as seen from one side of the diff: refs resolve in that side's plan. */
+/** A schema node as seen from one side of the diff: $refs lead where that side's plan resolved them. */
 interface Side {
   node: JsonSchema
-  resolve: Resolve
-  inShared: boolean
+  refs: PlanRefs
 }
 
 interface Context {
@@ -102,18 +98,19 @@ const show = (value: unknown): string => JSON.stringify(value)
 
 /** Follows $refs; keywords beside a $ref (a description, typically) apply on top of its target. */
 function deref(side: Side): Side & {target: object} {
-  let {node, inShared} = side
+  let {node} = side
+  // The schema, as loaded, whose $ref is followed next: plan.refs knows it by identity.
+  let holder: JsonSchema = node
   let target: object = node
   for (let hops = 0; typeof node.$ref === 'string' && hops < maxDepth; hops++) {
-    const ref = node.$ref
-    const resolved = side.resolve(ref, inShared)
-    if (!isPlainObject(resolved)) break // unresolved: compilePlan reports it; compare the node as written
+    const resolved = side.refs.target(holder)?.schema
+    if (!isPlainObject(resolved)) break // unresolved: loading the plan reports it; compare the node as written
     if (hops === 0) target = resolved
     const {$ref: _, ...siblings} = node
-    inShared = inShared || ref.includes('definitions.json#')
     node = {...resolved, ...siblings}
+    holder = resolved
   }
-  return {node, resolve: side.resolve, inShared, target}
+  return {node, refs: side.refs, target}
 }
 
 /** A value with every $ref in it replaced by its target, to compare keywords cdp does not classify. */
@@ -130,7 +127,7 @@ function expand(value: unknown, side: Side, within: ReadonlySet<object> = new Se
 }
 
 function child(side: Side, node: unknown): Side {
-  return {node: isPlainObject(node) ? node : {}, resolve: side.resolve, inShared: side.inShared}
+  return {node: isPlainObject(node) ? node : {}, refs: side.refs}
 }
 
 /** The JSON types a schema allows; undefined when it names none (any value). */
@@ -345,13 +342,11 @@ function compareRule(base: TrackingPlan, head: TrackingPlan, before: Rule, after
   if (oldDescription !== nowDescription) {
     context.push({kind: 'description_changed', path: 'description', before: oldDescription, after: nowDescription, message: `The description of ${context.label} changed.`})
   }
-  const resolveBefore = resolver(base, before.definitions)
-  const resolveAfter = resolver(head, after.definitions)
   for (const part of parts) {
     const old = (before as Partial<Record<typeof part, JsonSchema>>)[part]
     const now = (after as Partial<Record<typeof part, JsonSchema>>)[part]
     if (old === undefined && now === undefined) continue
-    compareSchemas({node: old ?? {}, resolve: resolveBefore, inShared: false}, {node: now ?? {}, resolve: resolveAfter, inShared: false}, part, context)
+    compareSchemas({node: old ?? {}, refs: base.refs}, {node: now ?? {}, refs: head.refs}, part, context)
   }
 }
 

@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRule, type MessageRuleKind, type PlanProblem, type TrackingPlan, type TraitsRule} from './types.js'
+import {resolvePlanRefs} from './resolve.js'
 import {isPlainObject} from '../message/json-value.js'
 
 /** A plan's files: path relative to the plan folder ("events/order-completed.json") → text. */
@@ -167,7 +168,7 @@ export function readPlanFiles(dir: string): {files: Map<string, string>; unreada
  */
 export function loadPlanFrom(files: PlanFiles, dir: string): {plan: TrackingPlan; problems: PlanProblem[]} {
   const problems: PlanProblem[] = []
-  const plan: TrackingPlan = {dir, events: new Map(), rules: {}}
+  const plan: TrackingPlan = {dir, events: new Map(), rules: {}, refs: {target: () => undefined, unresolvedIn: new Set()}}
   const eventFiles = [...files.keys()].filter((file) => file.startsWith('events/') && file.endsWith('.json')).sort(compareTreeOrder)
   for (const file of eventFiles) {
     const rule = readEvent(files, file, problems)
@@ -192,5 +193,9 @@ export function loadPlanFrom(files: PlanFiles, dir: string): {plan: TrackingPlan
     if (isPlainObject(document)) plan.definitions = {file: 'definitions.json', document}
     else if (document !== undefined) problems.push({severity: 'error', file: 'definitions.json', message: 'must hold a JSON object'})
   }
+  // Once, here: validation, declared paths, diff, export and codegen all follow the same answers.
+  const {refs, problems: refProblems} = resolvePlanRefs(plan)
+  plan.refs = refs
+  problems.push(...refProblems)
   return {plan, problems}
 }

@@ -1,7 +1,8 @@
 import {UserError} from '../errors.js'
+import {eventFile} from './file-names.js'
+import {selfContained, type RuleSchemas} from './self-contained.js'
 import {messageRuleFiles, type EventRule, type JsonSchema, type MessageRuleKind, type TrackingPlan} from './types.js'
 import {isPlainObject} from '../message/json-value.js'
-import {setOwn} from '../message/own-keys.js'
 
 /** A rule as Segment's Public API returns it (GET /tracking-plans/{id}/rules). */
 export interface SegmentRule {
@@ -19,18 +20,6 @@ export interface PlanFile {
 
 const ruleTypes = new Set(['TRACK', 'IDENTIFY', 'GROUP', 'PAGE', 'SCREEN', 'COMMON'])
 const draft07 = 'http://json-schema.org/draft-07/schema#'
-
-/** "Order Completed" → "order-completed" */
-export function eventSlug(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-  return slug === '' ? 'event' : slug
-}
 
 /** The parts of a rule's message schema: properties.properties, .context, .traits. */
 function parts(jsonSchema: JsonSchema): {properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema} {
@@ -117,7 +106,7 @@ export function rulesToFiles(rules: readonly SegmentRule[], source: string): Pla
     const shared = {...describe(rule.jsonSchema), ...definitionsOf(rule.jsonSchema)}
     if (rule.type === 'TRACK') {
       const key = rule.key as string
-      const file = `events/${eventSlug(key)}${rule.version > 1 ? `.v${rule.version}` : ''}.json`
+      const file = eventFile(key, rule.version)
       add(file, rule, {
         name: key,
         ...(shared.description ? {description: shared.description} : {}),
@@ -149,7 +138,7 @@ export function rulesToFiles(rules: readonly SegmentRule[], source: string): Pla
   return [...files.values()].map(({file}) => file)
 }
 
-function wholeSchema(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}): JsonSchema {
+function wholeSchema(part: RuleSchemas): JsonSchema {
   const properties: Record<string, JsonSchema> = {}
   for (const key of ['context', 'traits', 'properties'] as const) if (part[key]) properties[key] = part[key] as JsonSchema
   return {
@@ -161,53 +150,10 @@ function wholeSchema(part: {description?: string; properties?: JsonSchema; conte
   }
 }
 
-const sharedRef = /(?:^|\/)definitions\.json#\/definitions\/([^/]+)$/
-const localRef = /^#\/definitions\/([^/]+)$/
-
-/**
- * Segment rules are self-contained: refs to the shared definitions.json become refs to the rule's
- * own definitions, which carry a copy of each definition used (and those they use).
- */
-export function selfContained(part: {description?: string; properties?: JsonSchema; context?: JsonSchema; traits?: JsonSchema; definitions?: Record<string, JsonSchema>}, shared: JsonSchema | undefined) {
-  const sharedDefinitions = shared && isPlainObject(shared.definitions) ? (shared.definitions as Record<string, JsonSchema>) : {}
-  const needed = new Set<string>()
-  const rewrite = (value: unknown, inShared: boolean): unknown => {
-    if (Array.isArray(value)) return value.map((item) => rewrite(item, inShared))
-    if (!isPlainObject(value)) return value
-    const out: Record<string, unknown> = {}
-    for (const [key, child] of Object.entries(value)) {
-      if (key === '$ref' && typeof child === 'string') {
-        const name = sharedRef.exec(child)?.[1] ?? (inShared ? localRef.exec(child)?.[1] : undefined)
-        if (name !== undefined && Object.hasOwn(sharedDefinitions, name)) {
-          needed.add(name)
-          out[key] = `#/definitions/${name}`
-          continue
-        }
-      }
-      setOwn(out, key, rewrite(child, inShared))
-    }
-    return out
-  }
-  const result = {...part}
-  for (const key of ['properties', 'context', 'traits'] as const) if (part[key]) result[key] = rewrite(part[key], false) as JsonSchema
-  if (needed.size === 0) return result
-  const definitions: Record<string, JsonSchema> = {...(part.definitions ?? {})}
-  const queue = [...needed]
-  while (queue.length > 0) {
-    const name = queue.pop() as string
-    if (Object.hasOwn(definitions, name)) continue
-    const before = new Set(needed)
-    setOwn(definitions, name, rewrite(sharedDefinitions[name], true))
-    for (const added of needed) if (!before.has(added)) queue.push(added)
-  }
-  result.definitions = definitions
-  return result
-}
-
 /** A plan folder as Segment Public API rules, events sorted by name and version. */
 export function planToRules(plan: TrackingPlan): SegmentRule[] {
-  const shared = plan.definitions?.document
-  const messageSchema = (part: Parameters<typeof selfContained>[0]) => wholeSchema(selfContained(part, shared))
+  // Segment rules are self-contained: each carries a copy of the shared definitions it uses.
+  const messageSchema = (rule: RuleSchemas) => wholeSchema(selfContained(plan, rule))
   const rules: SegmentRule[] = []
   for (const name of [...plan.events.keys()].sort()) {
     const versions = plan.events.get(name) as Map<number, EventRule>

@@ -51,6 +51,23 @@ export interface TrackingPlan {
   rules: Partial<Record<MessageRuleKind, MessageRule>>
   /** plan/definitions.json, reachable from any file by a relative $ref. */
   definitions?: {file: string; document: JsonSchema}
+  /** Where each $ref leads, worked out once when the plan is loaded (resolve.ts). */
+  refs: PlanRefs
+}
+
+/** Where a $ref leads: the file, the JSON pointer in it (RFC 6901, escaped), and the schema there. */
+export interface ResolvedRef {
+  file: string
+  pointer: string
+  schema: JsonSchema | boolean
+}
+
+/** The plan's $refs, resolved: by the schema object that holds the $ref, as loaded. */
+export interface PlanRefs {
+  /** Where the $ref of this schema leads; undefined when it has none or it leads nowhere (a load problem). */
+  target(schema: JsonSchema): ResolvedRef | undefined
+  /** The files with a $ref that leads nowhere, each reported as a load problem. */
+  unresolvedIn: ReadonlySet<string>
 }
 
 export type Severity = 'error' | 'warning'

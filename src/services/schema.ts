@@ -6,7 +6,7 @@ import {declaredPaths} from '../plan/declared.js'
 import {inferRule} from '../plan/infer.js'
 import {loadPlan} from '../plan/load.js'
 import {SchemaObserver, type ObservedEvent, type ObservedField} from '../plan/observe.js'
-import {eventSlug} from '../plan/segment-rules.js'
+import {eventFile} from '../plan/file-names.js'
 import type {TrackingPlan} from '../plan/types.js'
 import {planFolders} from './plan-validate.js'
 import {withReader} from './events.js'
@@ -56,11 +56,11 @@ function plannedPaths(plan: TrackingPlan, event: ObservedEvent): Set<string> | u
     const versions = plan.events.get(event.name)
     if (!versions) return undefined
     const paths = new Set<string>()
-    for (const rule of versions.values()) for (const p of declaredPaths(plan, rule.properties, 'properties', rule.definitions)) paths.add(p)
+    for (const rule of versions.values()) for (const p of declaredPaths(plan, rule.properties, 'properties')) paths.add(p)
     return paths
   }
   const rule = event.type === 'identify' ? plan.identify : plan.group
-  return rule ? declaredPaths(plan, rule.traits, 'traits', rule.definitions) : undefined
+  return rule ? declaredPaths(plan, rule.traits, 'traits') : undefined
 }
 
 /** What was actually observed in the store, compared with the workspace's plan. */
@@ -108,7 +108,7 @@ export function inferPlan(options: {dir: string; event?: string; force: boolean}
   const result: InferResult = {plan: folder, files: []}
   for (const event of observed) {
     const existing = event.type === 'track' ? plan.events.get(event.name)?.values().next().value?.file : event.type === 'identify' ? plan.identify?.file : plan.group?.file
-    const file = existing ?? (event.type === 'track' ? `events/${eventSlug(event.name)}.json` : `${event.type}.json`)
+    const file = existing ?? (event.type === 'track' ? eventFile(event.name) : `${event.type}.json`)
     const absolute = path.join(folder, file)
     const exists = existsSync(absolute)
     if (exists && !options.force) {

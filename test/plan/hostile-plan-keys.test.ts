@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {generateClient} from '../../src/codegen/generate.js'
 import {diffPlans} from '../../src/plan/diff.js'
 import {loadPlanFrom} from '../../src/plan/load.js'
-import {selfContained} from '../../src/plan/segment-rules.js'
+import {selfContained} from '../../src/plan/self-contained.js'
 
 // Plan files are hostile input: a key named __proto__ (or constructor) in a schema or among the
 // shared definitions must stay an ordinary key wherever the plan is copied, never set a prototype.
@@ -10,16 +10,20 @@ const shared = JSON.parse('{"definitions": {"__proto__": {"type": "string", "max
 const event = (properties: string) =>
   JSON.parse(`{"name": "Signed Up", "version": 1, "properties": {"type": "object", "properties": ${properties}}}`)
 
+function loadWithProblems(files: Record<string, unknown>) {
+  return loadPlanFrom(new Map(Object.entries(files).map(([file, json]) => [file, JSON.stringify(json)])), '/plan')
+}
+
 function load(files: Record<string, unknown>) {
-  const {plan, problems} = loadPlanFrom(new Map(Object.entries(files).map(([file, json]) => [file, JSON.stringify(json)])), '/plan')
+  const {plan, problems} = loadWithProblems(files)
   expect(problems).toEqual([])
   return plan
 }
 
 describe('keys named __proto__ and constructor in plan files', () => {
   it('a self-contained rule keeps a shared definition named __proto__ and refers to it', () => {
-    const part = event('{"code": {"$ref": "definitions.json#/definitions/__proto__"}, "n": {"$ref": "definitions.json#/definitions/constructor"}}')
-    const contained = selfContained(part, shared)
+    const plan = load({'events/signed-up.json': event('{"code": {"$ref": "../definitions.json#/definitions/__proto__"}, "n": {"$ref": "../definitions.json#/definitions/constructor"}}'), 'definitions.json': shared})
+    const contained = selfContained(plan, plan.events.get('Signed Up')!.get(1)!)
     expect(Object.keys(contained.definitions ?? {}).sort()).toEqual(['__proto__', 'constructor'])
     expect(Object.getPrototypeOf(contained.definitions)).toBe(Object.prototype)
     expect(Object.entries(JSON.parse(JSON.stringify(contained.definitions))).sort()).toEqual([
@@ -29,10 +33,11 @@ describe('keys named __proto__ and constructor in plan files', () => {
   })
 
   it('a reference to a name Object.prototype has, but the definitions lack, is not taken as shared', () => {
-    const part = event('{"x": {"$ref": "definitions.json#/definitions/toString"}}')
-    const contained = selfContained(part, {definitions: {}})
+    const {plan, problems} = loadWithProblems({'events/signed-up.json': event('{"x": {"$ref": "../definitions.json#/definitions/toString"}}'), 'definitions.json': {definitions: {}}})
+    expect(problems.map((problem) => problem.message)).toEqual(['unresolved $ref ../definitions.json#/definitions/toString: no schema or definition at that address'])
+    const contained = selfContained(plan, plan.events.get('Signed Up')!.get(1)!)
     expect(contained.definitions).toBeUndefined()
-    expect((contained.properties as any).properties.x).toEqual({$ref: 'definitions.json#/definitions/toString'})
+    expect((contained.properties as any).properties.x).toEqual({$ref: '../definitions.json#/definitions/toString'})
   })
 
   it('plan diff sees a change under a key named __proto__ in a keyword it compares whole', () => {

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {compilePlan} from '../../src/plan/compile.js'
 import {declaredPaths} from '../../src/plan/declared.js'
 import {inferRule} from '../../src/plan/infer.js'
+import {loadPlanFrom} from '../../src/plan/load.js'
 import {SchemaObserver} from '../../src/plan/observe.js'
 import type {TrackingPlan} from '../../src/plan/types.js'
 import {omitViolations, stepsTo} from '../../src/pipeline/policy.js'
@@ -93,9 +94,16 @@ describe('the schema explorer and plan infer keep prototype-named keys as proper
 
   it('$refs to definitions named "constructor" or "__proto__" resolve to the file\'s own definitions or to nothing', () => {
     const schema = {type: 'object', properties: {a: {$ref: '#/definitions/constructor'}, b: {$ref: '#/definitions/__proto__'}}}
-    const none = declaredPaths(plan(schema), schema, 'properties', {})
-    expect([...none]).toEqual(['properties.a', 'properties.b'])
-    const defined = declaredPaths(plan(schema), schema, 'properties', {constructor: {type: 'object', properties: {name: {type: 'string'}}}})
-    expect([...defined]).toEqual(['properties.a', 'properties.a.name', 'properties.b'])
+    const loaded = (definitions: Record<string, unknown>) => {
+      const file = JSON.stringify({name: 'Signed Up', properties: schema, definitions})
+      const {plan, problems} = loadPlanFrom(new Map([['events/signed-up.json', file]]), '/plan')
+      return {plan, rule: plan.events.get('Signed Up')!.get(1)!, problems: problems.map((problem) => problem.message)}
+    }
+    const none = loaded({})
+    expect(none.problems).toEqual(['unresolved $ref #/definitions/constructor: no schema or definition at that address', 'unresolved $ref #/definitions/__proto__: no schema or definition at that address'])
+    expect([...declaredPaths(none.plan, none.rule.properties, 'properties')]).toEqual(['properties.a', 'properties.b'])
+    const defined = loaded({constructor: {type: 'object', properties: {name: {type: 'string'}}}})
+    expect(defined.problems).toEqual(['unresolved $ref #/definitions/__proto__: no schema or definition at that address'])
+    expect([...declaredPaths(defined.plan, defined.rule.properties, 'properties')]).toEqual(['properties.a', 'properties.a.name', 'properties.b'])
   })
 })
