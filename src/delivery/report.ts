@@ -38,19 +38,18 @@ export function checkDestinationName(destinations: readonly DestinationConfig[],
 }
 
 /** Where delivery stands, per destination, with the records of events that failed. */
-export async function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveryQuery): Promise<DeliveriesReport> {
+export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveryQuery): DeliveriesReport {
   checkDestinationName(destinations, query.destination)
   const chosen = destinations.filter((d) => query.destination === undefined || d.name === query.destination)
-  const reports: DestinationReport[] = []
-  for (const config of chosen) {
+  const reports = chosen.map((config): DestinationReport => {
     const state = store.destinationState(config.name)
     const counts = state
-      ? await store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
+      ? store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
       : {pending: 0, pendingCapped: false, retrying: 0, dead: 0}
     const histogram = new LatencyHistogram(state?.latency)
     const delivered = state?.delivered ?? 0
     const settled = delivered + counts.dead
-    reports.push({
+    return {
       name: config.name,
       type: config.type,
       enabled: config.enabled !== false,
@@ -60,15 +59,13 @@ export async function deliveryReport(store: DeliveryStore, destinations: readonl
       successRate: settled === 0 ? null : delivered / settled,
       latencyMs: histogram.count === 0 ? null : {p50: histogram.quantile(0.5) as number, p99: histogram.quantile(0.99) as number},
       lastDeliveredAt: state?.lastDeliveredAt ?? null,
-    })
-  }
+    }
+  })
   const statuses: (DeliveryStatus | undefined)[] = query.status ? [query.status] : ['retrying', 'dead']
-  const records: DeliveryRecord[] = []
-  for (const status of statuses) {
-    for (const config of chosen) records.push(...(await store.queryDeliveries({destination: config.name, status, limit: query.limit})))
-  }
-  records.sort((a, b) => a.id - b.id)
-  records.splice(0, Math.max(0, records.length - query.limit))
+  const records = statuses
+    .flatMap((status) => chosen.flatMap((config) => store.queryDeliveries({destination: config.name, status, limit: query.limit})))
+    .sort((a, b) => a.id - b.id)
+    .slice(-query.limit)
   return {destinations: reports, records}
 }
 

@@ -1,8 +1,7 @@
 import {workspacePaths} from '../config/workspace.js'
 import type {SegmentMessage} from '../message/types.js'
 import {parseEventFilter, parseViolationFilter, type EventFilterInput, type ViolationFilterInput} from '../store/event-filter.js'
-import {openStorage} from '../store/open-storage.js'
-import type {Storage} from '../store/storage.js'
+import {SqliteStore} from '../store/sqlite-store.js'
 import type {StoredEvent, StoredViolation} from '../store/types.js'
 
 export interface EventsOptions extends EventFilterInput {
@@ -13,20 +12,20 @@ export interface EventsResult {
   events: StoredEvent[]
 }
 
-/** Opens the workspace's storage to read (beside a running daemon), reads, and closes it. */
-export async function withReader<T>(dir: string, read: (storage: Storage) => Promise<T> | T): Promise<T> {
-  const storage = await openStorage(workspacePaths(dir), {role: 'reader'})
+/** Opens the workspace's store read-only (beside a running daemon), reads, and closes it. */
+export function withReader<T>(dir: string, read: (store: SqliteStore) => T): T {
+  const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
   try {
-    return await read(storage)
+    return read(store)
   } finally {
-    await storage.close()
+    store.close()
   }
 }
 
 /** Reads stored events from the workspace's store, alongside a running daemon if there is one. */
-export async function listEvents(options: EventsOptions): Promise<EventsResult> {
+export function listEvents(options: EventsOptions): EventsResult {
   const filter = parseEventFilter(options)
-  return withReader(options.dir, async ({events}) => ({events: await events.queryEvents(filter)}))
+  return withReader(options.dir, (store) => ({events: store.queryEvents(filter)}))
 }
 
 export interface ViolationsOptions extends ViolationFilterInput {
@@ -34,9 +33,9 @@ export interface ViolationsOptions extends ViolationFilterInput {
 }
 
 /** Reads recorded tracking-plan violations, newest last. */
-export async function listViolations(options: ViolationsOptions): Promise<StoredViolation[]> {
+export function listViolations(options: ViolationsOptions): StoredViolation[] {
   const filter = parseViolationFilter(options)
-  return withReader(options.dir, ({events}) => events.queryViolations(filter))
+  return withReader(options.dir, (store) => store.queryViolations(filter))
 }
 
 export function messagesOf(result: EventsResult): SegmentMessage[] {
