@@ -5,9 +5,10 @@
 //   node bench/diagnose.js commit-cost                    rows/s of the store schema by transaction
 //                                                         size, and with checkpoints/fsync taken away
 //
-// commit-sizes and no-store run the daemon in this process (startDev from dist/) so that
-// SqliteStore.prototype.appendEvents can be wrapped or replaced in memory; the load generator
-// is still its own process. Nothing under src/ or dist/ is changed on disk.
+// commit-sizes and no-store run the daemon in this process (startDev from dist/) on a storage
+// passed in: the workspace's SQLite storage with its writer's appendEvents wrapped (timed) or
+// replaced (a no-op), group commit unchanged. The load generator is still its own process.
+// Nothing under src/ or dist/ is changed on disk.
 
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -17,6 +18,9 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import Database from 'better-sqlite3'
 import {SqliteStore} from '../dist/store/sqlite-store.js'
+import {GroupCommitter} from '../dist/store/group-commit.js'
+import {openStorage} from '../dist/store/open-storage.js'
+import {workspacePaths} from '../dist/config/workspace.js'
 import {startDev} from '../dist/services/dev.js'
 import {silentLogger} from '../dist/log.js'
 import {productAdded, messageIds} from './payload.js'
@@ -34,8 +38,40 @@ const tempDir = () => {
   return dir
 }
 
+/**
+ * The daemon's SQLite storage with its writer committing through appendEvents(store, events)
+ * instead of the store's own (same group commit). storage.events is the SqliteStore itself.
+ */
+async function storageAppendingWith(dir, appendEvents) {
+  const storage = await openStorage(workspacePaths(dir), {role: 'daemon', log: silentLogger})
+  const store = storage.events
+  let listeners = {}
+  const target = {appendEvents: (events) => appendEvents(store, events), checkpoint: (mode) => store.checkpoint(mode), walBytes: () => store.walBytes()}
+  const writer = new GroupCommitter(target, (events, result) => listeners.committed?.(events, result))
+  return {
+    events: storage.events,
+    deliveries: storage.deliveries,
+    meta: storage.meta,
+    location: storage.location,
+    writer,
+    listen(given) {
+      listeners = given
+      storage.listen({unavailable: given.unavailable})
+    },
+    health: () => storage.health(),
+    async close() {
+      await writer.close()
+      await storage.close()
+    },
+  }
+}
+
+let appendEvents = (store, events) => store.appendEvents(events)
+
 async function loadInProcess() {
-  const daemon = await startDev({dir: tempDir(), port: 0, host: '127.0.0.1', log: silentLogger})
+  const dir = tempDir()
+  const storage = await storageAppendingWith(dir, appendEvents)
+  const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: silentLogger, storage})
   const load = spawn(
     process.execPath,
     [path.join(root, 'bench', 'load.js'), '--url', daemon.url, '--path', batch > 0 ? '/v1/batch' : '/v1/track', `--key=${daemon.sources[0].writeKey}`,
@@ -55,15 +91,14 @@ const summary = (r) =>
   `${Math.round(r.requestsPerSec)} req/s, ${Math.round(r.eventsPerSec)} events/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ` +
   `CPU server ${Math.round(r.serverCpuPercent)}% load ${Math.round(r.loadCpuPercent)}%`
 
-const original = SqliteStore.prototype.appendEvents
 const command = positionals[0]
 
 if (command === 'commit-sizes') {
   const sizes = []
   let appendMs = 0
-  SqliteStore.prototype.appendEvents = function (events) {
+  appendEvents = (store, events) => {
     const t0 = performance.now()
-    const result = original.call(this, events)
+    const result = store.appendEvents(events)
     appendMs += performance.now() - t0
     sizes.push(events.length)
     return result
@@ -78,7 +113,7 @@ if (command === 'commit-sizes') {
   )
 } else if (command === 'no-store') {
   console.log(`with the SQLite write:    ${summary((await loadInProcess()).result)}`)
-  SqliteStore.prototype.appendEvents = (events) => ({inserted: events.length, duplicates: 0, stored: events.map(() => true)})
+  appendEvents = (store, events) => ({inserted: events.length, duplicates: 0, stored: events.map(() => true)})
   console.log(`appendEvents as a no-op:  ${summary((await loadInProcess()).result)}`)
 } else if (command === 'commit-cost') {
   const event = productAdded('X'.repeat(36))

@@ -30,7 +30,7 @@ export default class Events extends BaseCommand {
 
   async run(): Promise<SegmentMessage[]> {
     const {flags} = await this.parse(Events)
-    const result = listEvents(flags)
+    const result = await listEvents(flags)
     if (!this.jsonEnabled()) this.log(renderEventsTable(result.events))
     return messagesOf(result)
   }

@@ -19,7 +19,7 @@ export default class Schema extends BaseCommand {
 
   async run(): Promise<ObservedEventReport[]> {
     const {flags} = await this.parse(Schema)
-    const events = exploreSchema({dir: flags.dir, event: flags.event})
+    const events = await exploreSchema({dir: flags.dir, event: flags.event})
     if (!this.jsonEnabled()) this.log(renderSchemaReport(events))
     return events
   }

@@ -28,7 +28,7 @@ Kinds: ${violationKinds.join(', ')}.`
 
   async run(): Promise<StoredViolation[]> {
     const {flags} = await this.parse(Violations)
-    const violations = listViolations(flags)
+    const violations = await listViolations(flags)
     if (!this.jsonEnabled()) this.log(renderViolationsTable(violations))
     return violations
   }

@@ -38,18 +38,19 @@ export function checkDestinationName(destinations: readonly DestinationConfig[],
 }
 
 /** Where delivery stands, per destination, with the records of events that failed. */
-export function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveryQuery): DeliveriesReport {
+export async function deliveryReport(store: DeliveryStore, destinations: readonly DestinationConfig[], query: DeliveryQuery): Promise<DeliveriesReport> {
   checkDestinationName(destinations, query.destination)
   const chosen = destinations.filter((d) => query.destination === undefined || d.name === query.destination)
-  const reports = chosen.map((config): DestinationReport => {
+  const reports: DestinationReport[] = []
+  for (const config of chosen) {
     const state = store.destinationState(config.name)
     const counts = state
-      ? store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
+      ? await store.countDeliveries(config.name, state.cursor, {types: config.types, events: config.events, sources: config.sources})
       : {pending: 0, pendingCapped: false, retrying: 0, dead: 0}
     const histogram = new LatencyHistogram(state?.latency)
     const delivered = state?.delivered ?? 0
     const settled = delivered + counts.dead
-    return {
+    reports.push({
       name: config.name,
       type: config.type,
       enabled: config.enabled !== false,
@@ -59,13 +60,15 @@ export function deliveryReport(store: DeliveryStore, destinations: readonly Dest
       successRate: settled === 0 ? null : delivered / settled,
       latencyMs: histogram.count === 0 ? null : {p50: histogram.quantile(0.5) as number, p99: histogram.quantile(0.99) as number},
       lastDeliveredAt: state?.lastDeliveredAt ?? null,
-    }
-  })
+    })
+  }
   const statuses: (DeliveryStatus | undefined)[] = query.status ? [query.status] : ['retrying', 'dead']
-  const records = statuses
-    .flatMap((status) => chosen.flatMap((config) => store.queryDeliveries({destination: config.name, status, limit: query.limit})))
-    .sort((a, b) => a.id - b.id)
-    .slice(-query.limit)
+  const records: DeliveryRecord[] = []
+  for (const status of statuses) {
+    for (const config of chosen) records.push(...(await store.queryDeliveries({destination: config.name, status, limit: query.limit})))
+  }
+  records.sort((a, b) => a.id - b.id)
+  records.splice(0, Math.max(0, records.length - query.limit))
   return {destinations: reports, records}
 }
 

@@ -8,6 +8,7 @@ import {deliveryReport} from '../delivery/report.js'
 import {isPlainObject} from '../message/json-value.js'
 import {parseDeliveriesQuery, parseEventFilter, parseViolationFilter} from '../store/event-filter.js'
 import {StoreUnavailableError} from '../store/store-errors.js'
+import type {StorageHealth} from '../store/storage.js'
 import type {DeliveryStore, EventStore} from '../store/types.js'
 import {decodeBody, parseJson, readRawBody} from './body.js'
 import {serveStream, type StreamDeps} from './stream.js'
@@ -24,6 +25,8 @@ export interface ServerDeps {
   sources: SourceRegistry
   pipeline: Pipeline
   store: EventStore
+  /** The store's upkeep (WAL checkpoints), shown by GET /health. */
+  health?: () => StorageHealth
   log: Logger
   version: string
   /** How long a request body may take to arrive (default 30 s). */
@@ -101,17 +104,18 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
     return
   }
   if (path === '/health' && method === 'GET') {
-    sendJson(res, 200, {ok: true, version: deps.version})
+    // ok stays true while checkpoints fail: commits still succeed (the WAL grows); the store part says so.
+    sendJson(res, 200, deps.health ? {ok: true, version: deps.version, store: deps.health()} : {ok: true, version: deps.version})
     return
   }
   if (path === '/api/events') {
     if (method === 'GET') {
       const filter = parseEventFilter(query(target, queryAt, ['type', 'event', 'user', 'source', 'since', 'limit', 'valid']))
-      sendJson(res, 200, deps.store.queryEvents(filter).map((stored) => stored.message))
+      sendJson(res, 200, (await deps.store.queryEvents(filter)).map((stored) => stored.message))
       return
     }
     if (method === 'DELETE') {
-      const deleted = deps.store.resetEvents()
+      const deleted = await deps.store.resetEvents()
       deps.deliveries?.eventsDeleted()
       sendJson(res, 200, {deleted})
       return
@@ -120,7 +124,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
   }
   if (path === '/api/violations' && method === 'GET') {
     const filter = parseViolationFilter(query(target, queryAt, ['event', 'kind', 'source', 'since', 'limit']))
-    sendJson(res, 200, deps.store.queryViolations(filter))
+    sendJson(res, 200, await deps.store.queryViolations(filter))
     return
   }
   if (path === '/api/stream' && method === 'GET') {
@@ -131,7 +135,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
   if (path === '/api/deliveries' && method === 'GET') {
     const deliveries = requireDeliveries(deps)
     const deliveryQuery = parseDeliveriesQuery(query(target, queryAt, ['destination', 'status', 'limit']))
-    sendJson(res, 200, deliveryReport(deliveries.store, deliveries.destinations(), deliveryQuery))
+    sendJson(res, 200, await deliveryReport(deliveries.store, deliveries.destinations(), deliveryQuery))
     return
   }
   if (path === '/api/deliveries/retry' && method === 'POST') {
@@ -148,7 +152,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
     if (destination !== undefined && !deliveries.destinations().some((d) => d.name === destination)) {
       throw new HttpError(404, 'unknown_destination', `no destination named "${destination}"`, {field: 'destination'})
     }
-    const retried = deliveries.store.retryDead({destination, ids: ids as number[] | undefined})
+    const retried = await deliveries.store.retryDead({destination, ids: ids as number[] | undefined})
     deliveries.retried()
     sendJson(res, 200, {retried})
     return

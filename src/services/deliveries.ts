@@ -1,19 +1,18 @@
 import {readDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {workspacePaths} from '../config/workspace.js'
-import {existsSync} from 'node:fs'
 import {checkDestinationName, deliveryReport, type DeliveriesReport} from '../delivery/report.js'
 import {UserError} from '../errors.js'
 import {parseDeliveriesQuery, type DeliveriesQueryInput} from '../store/event-filter.js'
-import {SqliteStore} from '../store/sqlite-store.js'
+import {openStorage} from '../store/open-storage.js'
 import {tokenHeaders} from '../stream/client.js'
 import {withReader} from './events.js'
 
 /** `cdp deliveries`: reads the workspace's store beside a running daemon. */
-export function listDeliveries(dir: string, input: DeliveriesQueryInput): DeliveriesReport {
+export async function listDeliveries(dir: string, input: DeliveriesQueryInput): Promise<DeliveriesReport> {
   const query = parseDeliveriesQuery(input)
   const destinations = loadConfig(dir)?.config.destinations ?? []
-  return withReader(dir, (store) => deliveryReport(store.deliveries, destinations, query))
+  return withReader(dir, ({deliveries}) => deliveryReport(deliveries, destinations, query))
 }
 
 export interface RetryRequest {
@@ -50,12 +49,10 @@ export async function retryDeliveries(dir: string, request: RetryRequest): Promi
     if (!response.ok) throw new UserError(`The daemon refused the retry: ${body.error ?? response.status}`, {code: 'retry_refused'})
     return {retried: body.retried ?? 0, viaDaemon: true}
   }
-  const database = workspacePaths(dir).database
-  if (!existsSync(database)) throw new UserError(`No event store at ${database}: nothing was delivered here yet.`, {hint: 'Run `cdp dev` in this workspace (or pass --dir).', code: 'no_store'})
-  const store = new SqliteStore(database)
+  const storage = await openStorage(workspacePaths(dir), {role: 'writer'})
   try {
-    return {retried: store.deliveries.retryDead(request), viaDaemon: false}
+    return {retried: await storage.deliveries.retryDead(request), viaDaemon: false}
   } finally {
-    store.close()
+    await storage.close()
   }
 }

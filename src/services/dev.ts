@@ -1,10 +1,10 @@
 import {randomBytes} from 'node:crypto'
-import {readDaemonInfo, removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
+import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {sourcePlanFolders} from '../config/plan-folders.js'
 import {watchConfig} from '../config/watch.js'
 import {DeliveryManager} from '../delivery/manager.js'
-import {errorMessage, ExitCode, UserError} from '../errors.js'
+import {errorMessage} from '../errors.js'
 import {historyEvents} from '../stream/history.js'
 import {StreamHub} from '../stream/hub.js'
 import type {SourceConfig} from '../config/schema.js'
@@ -16,13 +16,10 @@ import {describeReload, watchPlans} from '../plan/watch.js'
 import {parseAllowedHosts} from '../server/access.js'
 import {SourceRegistry} from '../server/auth.js'
 import {startServer} from '../server/server.js'
-import {SqliteStore} from '../store/sqlite-store.js'
-import {Checkpointer} from '../store/checkpointer.js'
-import {GroupCommitter} from '../store/group-commit.js'
-import {ensurePrivateDir} from '../store/private-files.js'
-import {isNotWritable, storeNotWritable} from '../store/store-errors.js'
-import {StoreLock} from '../store/store-lock.js'
+import {openStorage} from '../store/open-storage.js'
+import type {DaemonStorage, MetaStore} from '../store/storage.js'
 import {cdpVersion} from '../version.js'
+import {Shutdown} from './shutdown.js'
 
 export interface DevOptions {
   dir: string
@@ -35,6 +32,11 @@ export interface DevOptions {
   bodyTimeoutMs?: number
   /** How often delivery workers look for retries asked for from outside (tests shorten it). */
   deliveryPollMs?: number
+  /**
+   * The store to run on, opened for the daemon (openStorage with role 'daemon'); by default the
+   * workspace's. The daemon owns it from here: stop() closes it, as does a failed start.
+   */
+  storage?: DaemonStorage
 }
 
 export interface DevDaemon {
@@ -48,10 +50,15 @@ export interface DevDaemon {
   destinations: string[]
   /** cdp.json, or undefined when the daemon runs on its defaults. */
   configFile?: string
+  /** Where the events are kept (the SQLite file). */
   database: string
   /** Listening beyond loopback: /api/* needs the token kept in daemonFile. */
   tokenRequired: boolean
   daemonFile: string
+  /**
+   * Stops every part, the last started first, whatever fails on the way (the store is closed and
+   * its lock released last); rejects with an AggregateError naming each part that failed to close.
+   */
   stop(): Promise<void>
 }
 
@@ -62,21 +69,21 @@ const defaultKeyMeta = 'default_source_write_key'
  * With no cdp.json the daemon serves one source whose key is made once and kept in the store, so
  * the key an app was given keeps working across restarts.
  */
-function defaultSources(store: SqliteStore): SourceConfig[] {
-  let writeKey = store.getMeta(defaultKeyMeta)
+async function defaultSources(meta: MetaStore): Promise<SourceConfig[]> {
+  let writeKey = await meta.get(defaultKeyMeta)
   if (!writeKey) {
     writeKey = generateWriteKey()
-    store.setMeta(defaultKeyMeta, writeKey)
+    await meta.set(defaultKeyMeta, writeKey)
   }
   return [{name: defaultSourceName, writeKey}]
 }
 
 /**
  * Starts the daemon's parts and tears them down in reverse order:
- * store lock → store → group commit → plans (+ watcher) → checkpoint thread → delivery workers →
- * pipeline → server → cdp.json watcher. Commits wake the delivery workers; a cdp.json edit updates
- * the sources (keys, plans, policies) and restarts changed destinations; a store whose file is
- * deleted under it halts delivery and answers 503 to ingest.
+ * storage (store lock → store → group commit → checkpoint thread) → plans (+ watcher) → delivery
+ * workers → pipeline → server and live stream → cdp.json watcher. Commits wake the delivery
+ * workers; a cdp.json edit updates the sources (keys, plans, policies) and restarts changed
+ * destinations; a store whose file is deleted under it halts delivery and answers 503 to ingest.
  */
 export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const paths = workspacePaths(options.dir)
@@ -84,70 +91,64 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   // A new token at every start: one read from an old daemon.json stops working when the daemon restarts.
   const token = randomBytes(32).toString('base64url')
   const loaded = loadConfig(paths.dir)
-  const lock = lockStore(paths)
-  let store: SqliteStore
-  try {
-    // One connection writes and reads; the checkpoint thread has its own.
-    store = new SqliteStore(paths.database, {
-      autoCheckpoint: false,
-      guardFiles: true,
-      onUnavailable: (error) => {
-        options.log.error(`${error.message} Ingest answers 503 and delivery has stopped. ${error.hint}`)
-        void deliveries.halt()
-      },
-    })
-  } catch (error) {
-    lock.release()
-    throw error
-  }
+  const storage = options.storage ?? (await openStorage(paths, {role: 'daemon', log: options.log}))
+  const shutdown = new Shutdown()
+  shutdown.add('event store', () => storage.close())
   const hub = new StreamHub()
   const deliveries = new DeliveryManager({
-    store: store.deliveries,
+    store: storage.deliveries,
     dir: paths.dir,
     log: options.log,
     pollMs: options.deliveryPollMs,
     onResults: (results) => hub.publishDeliveries(results),
     wantResults: () => hub.readerCount > 0,
   })
-  const writer = new GroupCommitter(store, (events, result) => {
-    try {
-      if (result.seqs) deliveries.offer(events, result.seqs)
-      hub.publishEvents(events, result)
-    } catch (error) {
-      options.log.error(`after a commit: ${errorMessage(error)}`)
-    }
+  storage.listen({
+    committed: (events, result) => {
+      try {
+        if (result.seqs) deliveries.offer(events, result.seqs)
+        hub.publishEvents(events, result)
+      } catch (error) {
+        options.log.error(`after a commit: ${errorMessage(error)}`)
+      }
+    },
+    unavailable: (error) => {
+      options.log.error(`${error.message} Ingest answers 503 and delivery has stopped. ${error.hint}`)
+      void deliveries.halt()
+    },
   })
-  const closers: (() => Promise<void>)[] = []
   try {
-    const sources = loaded ? loaded.config.sources : defaultSources(store)
+    const sources = loaded ? loaded.config.sources : await defaultSources(storage.meta)
     const registry = new SourceRegistry(sources)
     const plans = new PlanRegistry()
     let settingsBySource = new Map(sources.map((source) => [source.name, source]))
     let planWatcher = await startPlans(plans, sourcePlanFolders(paths, sources), options.log)
-    closers.push(() => planWatcher.close())
-    const checkpointer = Checkpointer.start(paths.database)
-    closers.push(() => checkpointer.close())
+    shutdown.add('plan watcher', () => planWatcher.close())
     await deliveries.start(loaded?.config.destinations ?? [])
-    closers.push(() => deliveries.stop())
+    shutdown.add('delivery workers', () => deliveries.stop())
     let destinations = loaded?.config.destinations ?? []
-    const pipeline = new Pipeline(writer, plans, (source) => settingsBySource.get(source))
+    const pipeline = new Pipeline(storage.writer, plans, (source) => settingsBySource.get(source))
+    // Closed after the server: what requests still submitted is committed before delivery stops.
+    shutdown.add('group commit', () => storage.writer.close())
+    const {events, deliveries: deliveryStore} = storage
     const server = await startServer(
       {
         sources: registry,
         pipeline,
-        store,
+        store: events,
+        health: () => storage.health(),
         log: options.log,
         version: cdpVersion,
         bodyTimeoutMs: options.bodyTimeoutMs,
-        deliveries: {store: store.deliveries, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
-        stream: {hub, history: (filter, range) => historyEvents(store, store.deliveries, destinations, filter, range)},
+        deliveries: {store: deliveryStore, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
+        stream: {hub, history: (filter, range) => historyEvents(events, deliveryStore, destinations, filter, range)},
         access: {allowHosts, token},
       },
       {port: options.port, host: options.host},
     )
-    closers.unshift(() => writer.close())
-    closers.unshift(() => server.close())
-    closers.unshift(async () => hub.close())
+    shutdown.add('server', () => server.close())
+    // Live stream readers are open requests: they end first, or the server would wait for them.
+    shutdown.add('live stream', () => hub.close())
     const configWatcher = watchConfig(
       paths.dir,
       async ({config}) => {
@@ -166,7 +167,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       options.log,
     )
     await configWatcher.ready
-    closers.unshift(() => configWatcher.close())
+    shutdown.add('cdp.json watcher', () => configWatcher.close())
     writeDaemonInfo(paths.dir, {url: server.url, pid: process.pid, startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
     let stopping: Promise<void> | undefined
     return {
@@ -177,67 +178,26 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       sources,
       destinations: deliveries.destinations,
       configFile: loaded?.file,
-      database: paths.database,
+      database: storage.location,
       tokenRequired: server.tokenRequired,
       daemonFile: paths.daemonFile,
       stop() {
         stopping ??= (async () => {
-          // Shutting down goes on whatever fails on the way: the store is closed and the lock released.
           try {
             removeDaemonInfo(paths.dir)
           } catch (error) {
             options.log.warn(`could not remove ${paths.daemonFile} (${errorMessage(error)}); other commands check whether its pid still runs.`)
           }
-          for (const close of closers) {
-            try {
-              await close()
-            } catch (error) {
-              options.log.error(`while stopping: ${errorMessage(error)}`)
-            }
-          }
-          store.close()
-          lock.release()
+          await shutdown.run(options.log)
         })()
         return stopping
       },
     }
   } catch (error) {
-    await writer.close()
-    for (const close of closers) await close()
-    store.close()
-    lock.release()
+    // The start failed: what did start closes (each failure logged), and the start's error is the one told.
+    await shutdown.run(options.log).catch(() => undefined)
     throw error
   }
-}
-
-/**
- * Takes the store's lock, creating .cdp/ (0700) first, or refuses to start: two daemons on one
- * store would each deliver every event. A lock left by a daemon that crashed was released by the
- * operating system with it.
- */
-function lockStore(paths: WorkspacePaths): StoreLock {
-  let lock: StoreLock | undefined
-  try {
-    ensurePrivateDir(paths.stateDir)
-    lock = StoreLock.tryAcquire(paths.lockFile)
-  } catch (error) {
-    throw isNotWritable(error) ? storeNotWritable(paths.database, error) : error
-  }
-  if (lock) return lock
-  const running = readDaemonInfo(paths.dir)
-  const hint = `Use the running one (\`cdp tail\` follows its events), stop it first${running ? ` (kill ${running.pid})` : ''}, or start this one on another workspace with --dir.`
-  if (!running) {
-    throw new UserError(`Another cdp dev holds the event store in ${paths.dir} (it is still starting, or ${paths.daemonFile} is missing).`, {
-      hint,
-      exitCode: ExitCode.environment,
-      code: 'daemon_running',
-    })
-  }
-  throw new UserError(`cdp dev is already running in ${paths.dir} (pid ${running.pid}, ${running.url}); one daemon per store, or every event would be delivered twice.`, {
-    hint,
-    exitCode: ExitCode.environment,
-    code: 'daemon_running',
-  })
 }
 
 function sameFolders(a: readonly string[], b: readonly string[]): boolean {

@@ -1,7 +1,8 @@
 import {workspacePaths} from '../config/workspace.js'
 import type {SegmentMessage} from '../message/types.js'
 import {parseEventFilter, parseViolationFilter, type EventFilterInput, type ViolationFilterInput} from '../store/event-filter.js'
-import {SqliteStore} from '../store/sqlite-store.js'
+import {openStorage} from '../store/open-storage.js'
+import type {Storage} from '../store/storage.js'
 import type {StoredEvent, StoredViolation} from '../store/types.js'
 
 export interface EventsOptions extends EventFilterInput {
@@ -12,20 +13,20 @@ export interface EventsResult {
   events: StoredEvent[]
 }
 
-/** Opens the workspace's store read-only (beside a running daemon), reads, and closes it. */
-export function withReader<T>(dir: string, read: (store: SqliteStore) => T): T {
-  const store = new SqliteStore(workspacePaths(dir).database, {readonly: true})
+/** Opens the workspace's storage to read (beside a running daemon), reads, and closes it. */
+export async function withReader<T>(dir: string, read: (storage: Storage) => Promise<T> | T): Promise<T> {
+  const storage = await openStorage(workspacePaths(dir), {role: 'reader'})
   try {
-    return read(store)
+    return await read(storage)
   } finally {
-    store.close()
+    await storage.close()
   }
 }
 
 /** Reads stored events from the workspace's store, alongside a running daemon if there is one. */
-export function listEvents(options: EventsOptions): EventsResult {
+export async function listEvents(options: EventsOptions): Promise<EventsResult> {
   const filter = parseEventFilter(options)
-  return withReader(options.dir, (store) => ({events: store.queryEvents(filter)}))
+  return withReader(options.dir, async ({events}) => ({events: await events.queryEvents(filter)}))
 }
 
 export interface ViolationsOptions extends ViolationFilterInput {
@@ -33,9 +34,9 @@ export interface ViolationsOptions extends ViolationFilterInput {
 }
 
 /** Reads recorded tracking-plan violations, newest last. */
-export function listViolations(options: ViolationsOptions): StoredViolation[] {
+export async function listViolations(options: ViolationsOptions): Promise<StoredViolation[]> {
   const filter = parseViolationFilter(options)
-  return withReader(options.dir, (store) => store.queryViolations(filter))
+  return withReader(options.dir, ({events}) => events.queryViolations(filter))
 }
 
 export function messagesOf(result: EventsResult): SegmentMessage[] {

@@ -29,10 +29,10 @@ export interface ObservedEventReport {
   properties: ObservedProperty[]
 }
 
-function observeStore(dir: string, event?: string): ObservedEvent[] {
+async function observeStore(dir: string, event?: string): Promise<ObservedEvent[]> {
   const observer = new SchemaObserver()
-  withReader(dir, (store) => {
-    for (const message of store.iterateMessages(['track', 'identify', 'group'])) {
+  await withReader(dir, async ({events}) => {
+    for await (const message of events.iterateMessages(['track', 'identify', 'group'])) {
       // Violation Generated events are cdp's own, not the app's.
       if (message.type === 'track' && message.userId === violationUserId) continue
       if (event === undefined || (message.type === 'track' ? message.event === event : message.type === event)) observer.add(message)
@@ -64,9 +64,9 @@ function plannedPaths(plan: TrackingPlan, event: ObservedEvent): Set<string> | u
 }
 
 /** What was actually observed in the store, compared with the workspace's plan. */
-export function exploreSchema(options: {dir: string; event?: string}): ObservedEventReport[] {
+export async function exploreSchema(options: {dir: string; event?: string}): Promise<ObservedEventReport[]> {
   const plans = planFolders(options.dir).map((folder) => loadPlan(folder).plan)
-  return observeStore(options.dir, options.event)
+  return (await observeStore(options.dir, options.event))
     .map((event) => {
       const declared = plans.map((plan) => plannedPaths(plan, event)).filter((paths) => paths !== undefined) as Set<string>[]
       return {
@@ -93,11 +93,11 @@ export interface InferResult {
 }
 
 /** Writes plan files for observed events: one per track event, identify.json and group.json. */
-export function inferPlan(options: {dir: string; event?: string; force: boolean}): InferResult {
+export async function inferPlan(options: {dir: string; event?: string; force: boolean}): Promise<InferResult> {
   const folders = planFolders(options.dir)
   if (folders.length > 1) throw new UserError(`This workspace has ${folders.length} plan folders.`, {hint: 'Run plan infer in a workspace with one plan folder.'})
   const folder = folders[0]
-  const observed = observeStore(options.dir, options.event)
+  const observed = await observeStore(options.dir, options.event)
   if (observed.length === 0) {
     throw new UserError(options.event ? `No stored track, identify or group event named "${options.event}".` : 'No stored track, identify or group events to infer from.', {
       hint: 'Send some events to cdp dev first (cdp events lists what is stored).',

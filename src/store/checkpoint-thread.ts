@@ -5,25 +5,45 @@
  * checkpoints never block the writer or readers.
  */
 import {parentPort, workerData} from 'node:worker_threads'
+import type {CheckpointReport} from './checkpointer.js'
 import {SqliteStore} from './sqlite-store.js'
 
 const {file, intervalMs} = workerData as {file: string; intervalMs: number}
 const store = new SqliteStore(file, {autoCheckpoint: false})
-const timer = setInterval(() => {
+/** Successes are reported at most this often (the daemon's /health shows when the last one was); failures each time. */
+const okReportMs = 1000
+let lastOkReport = 0
+let failing = false
+
+const report = (message: CheckpointReport) => parentPort?.postMessage(message)
+
+function checkpoint(): void {
+  const at = Date.now()
   try {
-    store.checkpoint('PASSIVE')
-  } catch {
-    // A busy database is retried at the next tick.
+    // PASSIVE never waits: busy means another connection was checkpointing (SQLite answers that in a row, not an error).
+    if (store.checkpoint('PASSIVE').busy) throw new Error('the database was busy: another connection was checkpointing (SQLITE_BUSY)')
+  } catch (error) {
+    // Retried at the next tick; the daemon logs it and counts it in /health.
+    failing = true
+    report({kind: 'failed', error: error instanceof Error ? error.message : String(error), at})
+    return
   }
-}, intervalMs)
+  if (failing || at - lastOkReport >= okReportMs) {
+    failing = false
+    lastOkReport = at
+    report({kind: 'ok', at})
+  }
+}
+
+const timer = setInterval(checkpoint, intervalMs)
 
 parentPort?.on('message', (message: string) => {
   if (message !== 'close') return
   clearInterval(timer)
   try {
-    store.checkpoint('PASSIVE')
+    checkpoint()
   } finally {
     store.close()
-    parentPort?.postMessage('closed')
+    report({kind: 'closed'})
   }
 })

@@ -1,4 +1,12 @@
-import type {AppendResult, EventStore, EventWriter, NewEvent} from './types.js'
+import type {AppendResult, EventWriter, NewEvent} from './types.js'
+
+/** What group commit needs of the SQLite store: one transaction per call, and the WAL's upkeep. */
+export interface CommitTarget {
+  appendEvents(events: readonly NewEvent[]): AppendResult
+  /** busy: readers kept it from finishing. */
+  checkpoint(mode: 'TRUNCATE'): {busy: boolean}
+  walBytes(): number
+}
 
 interface Pending {
   events: readonly NewEvent[]
@@ -44,9 +52,11 @@ export class GroupCommitter implements EventWriter {
   private commitsSinceWalCheck = 0
 
   constructor(
-    private readonly store: Pick<EventStore, 'appendEvents' | 'checkpoint' | 'walBytes'>,
+    private readonly store: CommitTarget,
     /** Called after each commit that stored new events, with the group's events and result (delivery and the live stream start here). */
     private readonly afterCommit: (events: readonly NewEvent[], result: AppendResult) => void = () => undefined,
+    /** Told when the writer's own checkpoint (the WAL past its cap) fails; it is tried again after the next hundred commits. */
+    private readonly checkpointFailed: (error: unknown) => void = () => undefined,
   ) {}
 
   submit(events: readonly NewEvent[]): Promise<AppendResult> {
@@ -126,9 +136,10 @@ export class GroupCommitter implements EventWriter {
     this.commitsSinceWalCheck = 0
     if (this.store.walBytes() > walLimitBytes) {
       try {
-        this.store.checkpoint('TRUNCATE')
-      } catch {
-        // A reader holds the WAL: try again after the next hundred commits.
+        if (this.store.checkpoint('TRUNCATE').busy) throw new Error('readers kept the write-ahead log from being truncated')
+      } catch (error) {
+        // A reader holds the WAL, say: tried again after the next hundred commits, and reported.
+        this.checkpointFailed(error)
       }
     }
   }

@@ -10,6 +10,7 @@ import {OpenFiles} from './open-files.js'
 import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
 import {SqliteDeliveries} from './sqlite-deliveries.js'
 import {isNotWritable, StoreUnavailableError, storeNotWritable} from './store-errors.js'
+import type {MetaStore} from './storage.js'
 import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
 export interface SqliteStoreOptions {
@@ -273,6 +274,9 @@ export class SqliteStore implements EventStore {
     })()
   }
 
+  /** The meta table, as the storage contract's MetaStore. */
+  readonly meta: MetaStore = {get: (key) => this.getMeta(key), set: (key, value) => this.setMeta(key, value)}
+
   getMeta(key: string): string | undefined {
     const row = this.prepared('SELECT value FROM meta WHERE key = ?').get(key) as {value: string} | undefined
     return row?.value
@@ -283,10 +287,14 @@ export class SqliteStore implements EventStore {
     this.prepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
   }
 
-  /** Copies committed WAL pages into the database file; answers the WAL's size in frames and how many are copied. */
-  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number} {
+  /**
+   * Copies committed WAL pages into the database file; answers the WAL's size in frames, how many
+   * are copied, and whether readers kept a TRUNCATE from finishing. SQLite upkeep: not part of the
+   * storage contract.
+   */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number; busy: boolean} {
     const [row] = this.db.pragma(`wal_checkpoint(${mode})`) as {busy: number; log: number; checkpointed: number}[]
-    return {frames: row.log, checkpointed: row.checkpointed}
+    return {frames: row.log, checkpointed: row.checkpointed, busy: row.busy !== 0}
   }
 
   walBytes(): number {

@@ -75,31 +75,29 @@ export interface StoredViolation extends Violation {
   receivedAt: string
 }
 
+/** A value a store may answer at once (SQLite, in-process) or later (a store over the network): callers await it. */
+export type Awaitable<T> = T | Promise<T>
+
 /**
- * What the rest of cdp needs from storage. SQLite is the embedded default; another store (a
- * PostgreSQL one shared by a team) implements the same interface.
+ * The events half of the storage contract (src/store/storage.ts; docs/ARCHITECTURE.md, "The
+ * storage contract"). Appends go through the storage's EventWriter. What the API and commands
+ * read is Awaitable; what the live stream's history reads stays synchronous (it is taken in the
+ * same turn as the reader's subscription).
  */
 export interface EventStore {
-  appendEvents(events: readonly NewEvent[]): AppendResult
-  queryEvents(filter: EventFilter): StoredEvent[]
-  queryViolations(filter: ViolationFilter): StoredViolation[]
+  queryEvents(filter: EventFilter): Awaitable<StoredEvent[]>
+  queryViolations(filter: ViolationFilter): Awaitable<StoredViolation[]>
   /** The violations recorded with each of these events, by sequence number. */
   violationsOf(seqs: readonly number[]): Map<number, Violation[]>
   /** Events by sequence number, after `after`, matching the filter: the newest `limit`, oldest first. */
   eventsAfter(after: number, filter: EventFilter): StoredEvent[]
   /** The sequence numbers eventsAfter would answer, without reading the events (cheap paging). */
   seqsAfter(after: number, filter: EventFilter): number[]
-  iterateMessages(types: readonly string[]): Iterable<SegmentMessage>
-  /** Moves the write-ahead log into the database (a no-op for stores without one). */
-  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): {frames: number; checkpointed: number}
-  /** Bytes of write-ahead log waiting, or 0 for stores without one. */
-  walBytes(): number
-  countEvents(): number
+  /** Every stored message of these types, oldest first, one at a time. */
+  iterateMessages(types: readonly string[]): Iterable<SegmentMessage> | AsyncIterable<SegmentMessage>
+  countEvents(): Awaitable<number>
   /** Deletes every stored event; answers how many there were. */
-  resetEvents(): number
-  getMeta(key: string): string | undefined
-  setMeta(key: string, value: string): void
-  close(): void
+  resetEvents(): Awaitable<number>
 }
 
 /** Appends events durably: the promise resolves only after they are committed. */
@@ -232,8 +230,8 @@ export interface DeliveryStore {
   /** The delivery records of these events, at every destination. */
   recordsOf(seqs: readonly number[]): {seq: number; destination: string; status: DeliveryStatus; attempts: number}[]
   /** Sends dead-lettered events again; answers how many. */
-  retryDead(filter: {destination?: string; ids?: readonly number[]}): number
-  countDeliveries(destination: string, cursor: number, filter: DestinationFilter): DeliveryCounts
+  retryDead(filter: {destination?: string; ids?: readonly number[]}): Awaitable<number>
+  countDeliveries(destination: string, cursor: number, filter: DestinationFilter): Awaitable<DeliveryCounts>
   destinationState(name: string): DestinationState | undefined
-  queryDeliveries(query: DeliveryQuery): DeliveryRecord[]
+  queryDeliveries(query: DeliveryQuery): Awaitable<DeliveryRecord[]>
 }

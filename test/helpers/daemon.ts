@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url'
 import {createLogger, silentLogger, type Logger} from '../../src/log.js'
 import {startDev, type DevDaemon} from '../../src/services/dev.js'
 import {SqliteStore} from '../../src/store/sqlite-store.js'
+import type {DaemonStorage} from '../../src/store/storage.js'
 import type {StoredEvent} from '../../src/store/types.js'
 import {tempDir, testSources, writeConfig} from './workspace.js'
 
@@ -28,14 +29,14 @@ function readEvents(database: string): StoredEvent[] {
 
 /** A real daemon in this process on an ephemeral port, over a real SQLite file in a temp workspace. */
 export async function startTestDaemon(
-  options: {config?: unknown; bodyTimeoutMs?: number; fixture?: string; log?: Logger; dir?: string; deliveryPollMs?: number} = {},
+  options: {config?: unknown; bodyTimeoutMs?: number; fixture?: string; log?: Logger; dir?: string; deliveryPollMs?: number; storage?: DaemonStorage} = {},
 ): Promise<TestDaemon> {
   const {dir, cleanup} = options.dir ? {dir: options.dir, cleanup: () => undefined} : tempDir()
   if (options.fixture) cpSync(fixturePath(options.fixture), dir, {recursive: true})
   // A config given with a fixture replaces the fixture's cdp.json.
   if (options.config !== undefined && options.config !== null) writeConfig(dir, options.config)
   else if (!options.fixture && options.config !== null) writeConfig(dir, {sources: testSources})
-  const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: options.log ?? silentLogger, bodyTimeoutMs: options.bodyTimeoutMs, deliveryPollMs: options.deliveryPollMs ?? 100})
+  const daemon = await startDev({dir, port: 0, host: '127.0.0.1', log: options.log ?? silentLogger, bodyTimeoutMs: options.bodyTimeoutMs, deliveryPollMs: options.deliveryPollMs ?? 100, storage: options.storage})
   return {
     daemon,
     dir,

@@ -26,7 +26,7 @@ It reads the store beside a running \`cdp dev\`. GET /api/deliveries on the daem
 
   async run(): Promise<DeliveriesReport> {
     const {flags} = await this.parse(Deliveries)
-    const report = listDeliveries(flags.dir, {destination: flags.destination, status: flags.status, limit: flags.limit})
+    const report = await listDeliveries(flags.dir, {destination: flags.destination, status: flags.status, limit: flags.limit})
     if (!this.jsonEnabled()) this.log(renderDeliveriesReport(report, flags.status))
     return report
   }

@@ -21,7 +21,7 @@ export default class PlanInfer extends BaseCommand {
 
   async run(): Promise<InferResult> {
     const {flags} = await this.parse(PlanInfer)
-    const result = inferPlan({dir: flags.dir, event: flags.event, force: flags.force})
+    const result = await inferPlan({dir: flags.dir, event: flags.event, force: flags.force})
     for (const file of result.files) {
       const action = file.action === 'skipped' ? chalk.yellow('skipped    ') : chalk.green(file.action.padEnd(11))
       this.log(`${action} ${printable(file.path)}${file.reason ? chalk.dim(` (${printable(file.reason)})`) : ''}`)
