@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
 import {listEvents, messagesOf} from '../services/events.js'
+import {eventRow} from '../services/views.js'
 import type {SegmentMessage} from '../message/types.js'
 import {defaultEventLimit} from '../store/event-filter.js'
 import {renderEventsTable} from '../ui/events-table.js'
@@ -31,7 +32,7 @@ export default class Events extends BaseCommand {
   async run(): Promise<SegmentMessage[]> {
     const {flags} = await this.parse(Events)
     const result = await listEvents(flags)
-    if (!this.jsonEnabled()) this.log(renderEventsTable(result.events))
+    if (!this.jsonEnabled()) this.log(renderEventsTable(result.events.map(eventRow)))
     return messagesOf(result)
   }
 }

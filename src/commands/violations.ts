@@ -3,6 +3,7 @@ import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
 import {violationKinds} from '../plan/violations.js'
 import {listViolations} from '../services/events.js'
+import {violationRow} from '../services/views.js'
 import {defaultEventLimit} from '../store/event-filter.js'
 import type {StoredViolation} from '../store/types.js'
 import {renderViolationsTable} from '../ui/violations-table.js'
@@ -29,7 +30,7 @@ Kinds: ${violationKinds.join(', ')}.`
   async run(): Promise<StoredViolation[]> {
     const {flags} = await this.parse(Violations)
     const violations = await listViolations(flags)
-    if (!this.jsonEnabled()) this.log(renderViolationsTable(violations))
+    if (!this.jsonEnabled()) this.log(renderViolationsTable(violations.map(violationRow)))
     return violations
   }
 }

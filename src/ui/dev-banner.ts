@@ -1,6 +1,9 @@
 import path from 'node:path'
 import chalk from 'chalk'
 import type {SourceConfig} from '../config/schema.js'
+import {formatTable, type TableColumn} from './table.js'
+
+const sourceColumns: TableColumn<SourceConfig>[] = [{width: 16, cell: (source) => ({text: source.name, style: chalk.cyan})}, {cell: (source) => source.writeKey}]
 
 export interface DevBannerProps {
   url: string
@@ -35,7 +38,7 @@ export function renderDevBanner(props: DevBannerProps): string {
     `store   ${props.database}`,
     '',
     'Sources and their write keys:',
-    ...props.sources.map((source) => `  ${chalk.cyan(source.name.padEnd(16))} ${source.writeKey}`),
+    ...formatTable(sourceColumns, props.sources, {indent: '  '}),
     '',
     props.destinations.length > 0 ? `Delivering to: ${props.destinations.map((name) => chalk.cyan(name)).join(', ')}  (see ${chalk.bold('cdp deliveries')})` : 'Delivering to: no destinations (add them to cdp.json; edits apply while running)',
     '',

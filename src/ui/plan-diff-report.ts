@@ -1,15 +1,15 @@
 import chalk from 'chalk'
 import type {PlanDiffChange, PlanDiffResult} from '../services/plan-diff.js'
 import {printable} from '../printable.js'
+import {formatRow, type ColumnLayout} from './table.js'
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
-// Wide enough for the longest kind, additional_properties_closed.
-const kindWidth = 28
+// The kind, wide enough for the longest (additional_properties_closed), then the message.
+const changeLayout: ColumnLayout[] = [{width: 28}, {}]
 
 function changeLine(change: PlanDiffChange): string {
-  const kind = change.kind.padEnd(kindWidth)
-  return `  ${change.breaking ? chalk.red(kind) : chalk.green(kind)} ${printable(change.message)}`
+  return formatRow(changeLayout, [{text: change.kind, style: change.breaking ? chalk.red : chalk.green}, change.message], {indent: '  '})
 }
 
 /** The diff for people: per plan folder, breaking changes first, then safe ones; a summary line last. */

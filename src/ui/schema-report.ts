@@ -1,10 +1,14 @@
 import chalk from 'chalk'
 import type {ObservedEventReport} from '../services/schema.js'
 import {printable} from '../printable.js'
+import {formatRow, type ColumnLayout} from './table.js'
+
+// A property's path, its JSON types with counts, how many events had it.
+const propertyLayout: ColumnLayout[] = [{width: 40}, {width: 24}, {}]
 
 function types(counts: Record<string, number>): string {
   return Object.entries(counts)
-    .map(([type, n]) => `${printable(type)}×${n}`)
+    .map(([type, n]) => `${type}×${n}`)
     .join(' ')
 }
 
@@ -16,7 +20,7 @@ export function renderSchemaReport(events: readonly ObservedEventReport[]): stri
     lines.push(`${mark} ${chalk.bold(printable(event.type === 'track' ? event.name : `${event.type} traits`))}  ${event.count} seen, first ${event.firstSeen}, last ${event.lastSeen}`)
     for (const property of event.properties) {
       const planned = !event.planned ? '' : property.planned ? '' : chalk.yellow(' (not in plan)')
-      lines.push(`    ${printable(property.path).padEnd(40)} ${types(property.types).padEnd(24)} in ${property.count}${planned}`)
+      lines.push(formatRow(propertyLayout, [property.path, types(property.types), `in ${property.count}`], {indent: '    '}) + planned)
     }
   }
   return lines.join('\n')

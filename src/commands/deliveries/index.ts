@@ -3,6 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import type {DeliveriesReport} from '../../delivery/report.js'
 import {dirFlag} from '../../flags.js'
 import {listDeliveries} from '../../services/deliveries.js'
+import {deliveriesView} from '../../services/views.js'
 import {defaultEventLimit} from '../../store/event-filter.js'
 import {deliveryStatuses} from '../../store/types.js'
 import {renderDeliveriesReport} from '../../ui/deliveries-report.js'
@@ -27,7 +28,7 @@ It reads the store beside a running \`cdp dev\`. GET /api/deliveries on the daem
   async run(): Promise<DeliveriesReport> {
     const {flags} = await this.parse(Deliveries)
     const report = await listDeliveries(flags.dir, {destination: flags.destination, status: flags.status, limit: flags.limit})
-    if (!this.jsonEnabled()) this.log(renderDeliveriesReport(report, flags.status))
+    if (!this.jsonEnabled()) this.log(renderDeliveriesReport(deliveriesView(report), flags.status))
     return report
   }
 }
