@@ -1,6 +1,6 @@
 import uriModule from 'ajv/dist/runtime/uri.js'
 import type {UriResolver} from 'ajv/dist/types/index.js'
-import {escapePointer, walkSchema} from './schema-walk.js'
+import {escapePointer, unescapePointer, walkSchema} from './schema-walk.js'
 import type {EventRule, JsonSchema, MessageRule, PlanProblem, PlanRefs, ResolvedRef, TrackingPlan, TraitsRule} from './types.js'
 import {isPlainObject} from '../message/json-value.js'
 import {ownValue} from '../message/own-keys.js'
@@ -56,18 +56,24 @@ function planDocuments(plan: TrackingPlan): Map<string, {file: string; root: Jso
   return documents
 }
 
-/** The value at a JSON pointer (a URI fragment), by own keys only; undefined when there is none. */
-function atPointer(root: unknown, fragment: string): unknown {
-  if (fragment === '') return root
-  if (!fragment.startsWith('/')) return undefined // a plain-name fragment ($id anchors) is not followed
+/**
+ * A URI fragment as JSON pointer segments, as ajv reads it: each percent-decoded, then unescaped.
+ * Undefined for a plain-name fragment ($id anchors are not followed) or malformed percent-encoding.
+ */
+function pointerSegments(fragment: string): string[] | undefined {
+  if (fragment === '') return []
+  if (!fragment.startsWith('/')) return undefined
+  try {
+    return fragment.slice(1).split('/').map((part) => unescapePointer(decodeURIComponent(part)))
+  } catch {
+    return undefined
+  }
+}
+
+/** The value at those segments, by own keys only; undefined when there is none. */
+function valueAt(root: unknown, segments: readonly string[]): unknown {
   let value = root
-  for (const part of fragment.slice(1).split('/')) {
-    let key: string
-    try {
-      key = decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~')
-    } catch {
-      return undefined // malformed percent-encoding
-    }
+  for (const key of segments) {
     if (Array.isArray(value)) value = /^(0|[1-9][0-9]*)$/.test(key) ? value[Number(key)] : undefined
     else if (isPlainObject(value)) value = ownValue(value, key)
     else return undefined
@@ -133,9 +139,12 @@ export function resolvePlanRefs(plan: TrackingPlan): {refs: PlanRefs; problems: 
     // A rule reaches its own file and definitions.json: ajv knows another rule's file only once
     // that rule is compiled, so such a $ref would work or not by the order of the files.
     if (!document || (document.file !== file && document.file !== plan.definitions?.file)) return undefined
-    const schema = atPointer(document.root, fragment)
+    const segments = pointerSegments(fragment)
+    if (!segments) return undefined
+    const schema = valueAt(document.root, segments)
     if (!isPlainObject(schema) && typeof schema !== 'boolean') return undefined
-    return {file: document.file, pointer: fragment === '' ? '' : pointerOf(fragment), schema}
+    // One spelling per place: "%7E0a" and "~0a" are the same pointer.
+    return {file: document.file, pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), schema}
   }
 
   const queue: {file: string; schema: JsonSchema; pointer: string}[] = [...documents.values()].map(({file, root}) => ({file, schema: root, pointer: ''}))
@@ -144,13 +153,4 @@ export function resolvePlanRefs(plan: TrackingPlan): {refs: PlanRefs; problems: 
     walk(next.file, next.schema, next.pointer)
   }
   return {refs: {target: (node) => targets.get(node), unresolvedIn}, problems}
-}
-
-/** A fragment's JSON pointer, decoded segment by segment and escaped again: one spelling per place. */
-function pointerOf(fragment: string): string {
-  return fragment
-    .slice(1)
-    .split('/')
-    .map((part) => '/' + escapePointer(decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~')))
-    .join('')
 }

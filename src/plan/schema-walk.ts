@@ -36,3 +36,8 @@ export function walkSchema(schema: unknown, pointer: string, visit: (schema: Jso
 export function escapePointer(name: string): string {
   return name.replace(/~/g, '~0').replace(/\//g, '~1')
 }
+
+/** One segment of a JSON pointer as the name it stands for: "~1" → "/", then "~0" → "~". */
+export function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~')
+}

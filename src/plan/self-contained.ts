@@ -1,4 +1,4 @@
-import {escapePointer} from './schema-walk.js'
+import {escapePointer, unescapePointer} from './schema-walk.js'
 import type {JsonSchema, ResolvedRef, TrackingPlan} from './types.js'
 import {isPlainObject} from '../message/json-value.js'
 import {setOwn} from '../message/own-keys.js'
@@ -21,7 +21,7 @@ function baseName(ref: ResolvedRef): string {
   const segments = ref.pointer.split('/').slice(1)
   const last = segments.at(-1)
   if (last === undefined) return ref.file.replace(/^.*\//, '').replace(/\.json$/, '')
-  return last.replace(/~1/g, '/').replace(/~0/g, '~')
+  return unescapePointer(last)
 }
 
 /**
@@ -40,7 +40,7 @@ export function selfContained(plan: TrackingPlan, rule: RuleSchemas): RuleSchema
 
   const localRef = (ref: ResolvedRef, written: string): string => {
     const [, keyword, name] = ref.pointer.split('/')
-    if (ref.file === rule.file && keyword === 'definitions' && name !== undefined && Object.hasOwn(own, name.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    if (ref.file === rule.file && keyword === 'definitions' && name !== undefined && Object.hasOwn(own, unescapePointer(name))) {
       return written.startsWith('#') ? written : fragment(ref.pointer)
     }
     const key = `${ref.file}\u0000${ref.pointer}`
