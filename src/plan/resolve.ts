@@ -84,8 +84,9 @@ function valueAt(root: unknown, segments: readonly string[]): unknown {
 
 /**
  * Resolves every $ref of a loaded plan. A $ref that leads nowhere (a missing file or name, a URL
- * outside the plan, another rule's file, a value that is not a schema) is a plan problem of the file it is in, with the
- * message compilePlan gave before: the rule is unusable, for validation and everything else alike.
+ * outside the plan, another rule's file, a value that is not a schema) is a plan problem of the
+ * file it is in, with the message compilePlan gave before: the rule is unusable, for validation
+ * and everything else alike.
  */
 export function resolvePlanRefs(plan: TrackingPlan): {refs: PlanRefs; problems: PlanProblem[]} {
   const documents = planDocuments(plan)
