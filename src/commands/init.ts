@@ -1,14 +1,13 @@
 import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {initWorkspace, type InitResult} from '../services/init.js'
-import {printable} from '../printable.js'
+import {renderInitReport, sourceNameQuestion} from '../ui/init-report.js'
 
 async function askSourceName(fallback: string): Promise<string> {
   const rl = createInterface({input: process.stdin, output: process.stderr})
   try {
-    const answer = (await rl.question(`Name of your first source ${chalk.dim(`(${fallback})`)}: `)).trim()
+    const answer = (await rl.question(sourceNameQuestion(fallback))).trim()
     return answer === '' ? fallback : answer
   } finally {
     rl.close()
@@ -39,10 +38,7 @@ Refuses to overwrite an existing cdp.json unless --force. Asks for the source na
     const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true
     const sourceName = interactive ? await askSourceName(flags.source) : flags.source
     const result = initWorkspace({dir: args.dir, force: flags.force, sourceName})
-    for (const file of result.files) this.log(`${chalk.green(file.action.padEnd(11))} ${printable(file.path)}`)
-    const source = result.config.sources[0]
-    this.log(`\nSource ${chalk.cyan(printable(source.name))} has write key ${chalk.bold(source.writeKey)}`)
-    this.log(`Next: ${chalk.bold('cdp dev')}${args.dir === '.' ? '' : ` --dir ${args.dir}`} to start the local daemon.`)
+    this.log(renderInitReport(result, {dir: args.dir}))
     return result
   }
 }

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
 import {dirFlag} from '../../flags.js'
 import {runCodegen, type CodegenResult} from '../../services/codegen.js'
+import {renderCodegenReport} from '../../ui/codegen-report.js'
 
 export default class PlanCodegen extends BaseCommand {
   static override summary = 'Generate a typed TypeScript tracking client from the plan (--check in CI).'
@@ -27,13 +27,7 @@ The output is byte-identical for the same plan. Only files that start with cdp's
   async run(): Promise<CodegenResult> {
     const {flags} = await this.parse(PlanCodegen)
     const result = await runCodegen({dir: flags.dir, out: flags.out, target: flags.target as 'node' | 'browser', validate: flags.validate, check: flags.check})
-    if (!this.jsonEnabled()) {
-      for (const file of result.files) {
-        const mark = file.status === 'stale' || file.status === 'missing' ? chalk.red(file.status.padEnd(9)) : chalk.green(file.status.padEnd(9))
-        this.log(`${mark} ${file.path}`)
-      }
-      if (flags.check) this.log(result.upToDate ? chalk.green('The generated client is current.') : chalk.red('The generated client does not match the plan: run `cdp plan codegen`.'))
-    }
+    if (!this.jsonEnabled()) this.log(renderCodegenReport(result, {check: flags.check}))
     if (!result.upToDate) process.exitCode = ExitCode.check
     return result
   }

@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {dirFlag} from '../../flags.js'
 import {importPlan, type PlanImportResult} from '../../services/plan-transfer.js'
-import {printable} from '../../printable.js'
+import {renderPlanImport} from '../../ui/plan-files-report.js'
 
 export default class PlanImport extends BaseCommand {
   static override summary = 'Import a Segment Protocols tracking plan or a Typewriter plan.json into plan files.'
@@ -26,8 +25,7 @@ An event that already has a file is an error (nothing is written) unless --force
   async run(): Promise<PlanImportResult> {
     const {args, flags} = await this.parse(PlanImport)
     const result = importPlan({dir: flags.dir, file: args.file, force: flags.force})
-    for (const file of result.files) this.log(`${chalk.green(file.action.padEnd(11))} ${printable(file.path)}`)
-    this.log(`Imported ${result.rules} rule${result.rules === 1 ? '' : 's'} into ${result.plan}. Check them with ${chalk.bold('cdp plan validate')}.`)
+    this.log(renderPlanImport(result))
     return result
   }
 }

@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {dirFlag} from '../../flags.js'
 import {inferPlan, type InferResult} from '../../services/schema.js'
-import {printable} from '../../printable.js'
+import {renderPlanInfer} from '../../ui/plan-files-report.js'
 
 export default class PlanInfer extends BaseCommand {
   static override summary = 'Write plan files from observed events, to start a plan from real traffic.'
@@ -22,10 +21,8 @@ export default class PlanInfer extends BaseCommand {
   async run(): Promise<InferResult> {
     const {flags} = await this.parse(PlanInfer)
     const result = await inferPlan({dir: flags.dir, event: flags.event, force: flags.force})
-    for (const file of result.files) {
-      const action = file.action === 'skipped' ? chalk.yellow('skipped    ') : chalk.green(file.action.padEnd(11))
-      this.log(`${action} ${printable(file.path)}${file.reason ? chalk.dim(` (${printable(file.reason)})`) : ''}`)
-    }
+    // No file, no line (not an empty one).
+    if (result.files.length > 0) this.log(renderPlanInfer(result))
     return result
   }
 }
