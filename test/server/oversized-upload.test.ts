@@ -3,6 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {basicAuth, getJson, post} from '../helpers/http.js'
 import {loopbackHost, rawRequest, type RawAnswer} from '../helpers/raw-http.js'
+import {waitFor} from '../helpers/wait.js'
 import {testSources} from '../helpers/workspace.js'
 
 const writeKey = testSources[0].writeKey
@@ -101,7 +102,7 @@ describe('an oversized upload always gets its 400 (lingering close)', () => {
     }
     const pumping = pump()
     // When the daemon has answered, ingest and /health still answer other clients.
-    await expect.poll(() => received, {timeout: 10_000}).toContain('HTTP/1.1 400')
+    await waitFor('the daemon\'s 400 answer', () => received.includes('HTTP/1.1 400'), 10_000)
     expect((await post(`${t.url}/v1/track`, {userId: 'u', event: 'Meanwhile'}, {writeKey})).status).toBe(200)
     expect((await getJson(`${t.url}/health`)).status).toBe(200)
     await closed
