@@ -2,7 +2,15 @@ import {UserError} from '../errors.js'
 import {messageTypes} from '../message/types.js'
 import {readIsoTime} from '../message/time.js'
 import {violationKinds} from '../plan/violations.js'
-import {deliveryStatuses, type DeliveryQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from './types.js'
+import {deliveryStatuses, type DeliveryQuery, type DeliveryStatus, type EventFilter, type ViolationFilter} from '../store/types.js'
+
+/**
+ * What people type (flags of cdp events, violations and deliveries; the query string of
+ * GET /api/events, /api/violations and /api/deliveries) read into the typed filters the store
+ * runs, checked the same way for both, with a UserError that says what is wrong. The store takes
+ * only the typed filters (store/types.ts); it never sees text to check. A leaf module: the HTTP
+ * API imports it too.
+ */
 
 export interface EventFilterInput {
   /** "true" / "false" (or booleans): checked events that passed or broke the plan. */
