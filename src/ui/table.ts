@@ -36,18 +36,54 @@ export interface TableOptions {
   headerStyle?: (line: string) => string
 }
 
+// Printable ASCII takes one column a character: measured and cut without the libraries, which
+// segment graphemes and cost a hundred times more (cdp events prints up to 100,000 rows).
+const narrowAscii = /^[\x20-\x7e]*$/
+
 /** How many terminal columns the text takes. */
 export function textWidth(text: string): number {
-  return stringWidth(text)
+  return narrowAscii.test(text) ? text.length : stringWidth(text)
+}
+
+interface Fitted {
+  text: string
+  columns: number
+}
+
+// Other text is measured once per width: a table repeats the same event names, types and sources.
+const fittedCache = new Map<string, Fitted>()
+const fittedCacheSize = 10_000
+
+/** Text cut to at most `width` columns (an ellipsis at the end), with the columns it takes. */
+function cutAndMeasure(text: string, width: number): Fitted {
+  if (narrowAscii.test(text)) {
+    return text.length <= width ? {text, columns: text.length} : {text: `${text.slice(0, Math.max(0, width - 1))}…`, columns: Math.max(1, width)}
+  }
+  const key = `${width}\u0000${text}`
+  let fitted = fittedCache.get(key)
+  if (fitted === undefined) {
+    if (fittedCache.size >= fittedCacheSize) fittedCache.clear()
+    fitted = cutWide(text, width)
+    fittedCache.set(key, fitted)
+  }
+  return fitted
+}
+
+function cutWide(text: string, width: number): Fitted {
+  const columns = stringWidth(text)
+  if (columns <= width) return {text, columns}
+  const cut = cliTruncate(text, width)
+  const cutColumns = stringWidth(cut)
+  if (cutColumns <= width) return {text: cut, columns: cutColumns}
+  // cli-truncate 5.2 keeps a wide character that straddles the limit (one column over,
+  // sindresorhus/cli-truncate#28): cut one column shorter then.
+  const shorter = cliTruncate(text, width - 1)
+  return {text: shorter, columns: stringWidth(shorter)}
 }
 
 /** Cut to at most `width` columns with an ellipsis at the end. */
 export function cutToWidth(text: string, width: number): string {
-  if (stringWidth(text) <= width) return text
-  const cut = cliTruncate(text, width)
-  // cli-truncate 5.2 keeps a wide character that straddles the limit (one column over,
-  // sindresorhus/cli-truncate#28): cut one column shorter then.
-  return stringWidth(cut) <= width ? cut : cliTruncate(text, width - 1)
+  return cutAndMeasure(text, width).text
 }
 
 /** One cell: escaped, cut if its column cuts, coloured, then padded to the column's width. */
@@ -55,8 +91,12 @@ export function formatCell(cell: Cell, layout: ColumnLayout = {}): string {
   const raw = typeof cell === 'string' ? cell : cell.text
   const style = typeof cell === 'string' ? undefined : cell.style
   let text = printable(raw)
-  if (layout.width !== undefined && layout.cut) text = cutToWidth(text, layout.width)
-  const padding = ' '.repeat(Math.max(0, (layout.width ?? 0) - stringWidth(text)))
+  let padding = ''
+  if (layout.width !== undefined) {
+    const fitted = layout.cut ? cutAndMeasure(text, layout.width) : {text, columns: textWidth(text)}
+    text = fitted.text
+    padding = ' '.repeat(Math.max(0, layout.width - fitted.columns))
+  }
   const shown = style ? style(text) : text
   return layout.align === 'right' ? padding + shown : shown + padding
 }
