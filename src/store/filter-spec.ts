@@ -45,13 +45,7 @@ export class FilterSpec<Filter, Row> {
     return {conditions, params}
   }
 
-  /** Whether the filter takes this event. */
-  matches(filter: Filter, event: Row): boolean {
-    for (const term of this.terms) if (term.applies(filter) && !term.test(filter, event)) return false
-    return true
-  }
-
-  /** A test for many events under one filter: the conditions it does not set are left out once, up front. */
+  /** The test of events in hand under one filter: the conditions it does not set are left out once, up front. */
   matcher(filter: Filter): (event: Row) => boolean {
     const terms = this.terms.filter((term) => term.applies(filter))
     return (event) => {

@@ -85,12 +85,12 @@ function withDeliveryState(
   const records = new Map(deliveries.recordsOf(seqs).map((record) => [`${record.seq} ${record.destination}`, record]))
   const active = destinations
     .filter((d) => d.enabled !== false)
-    .map((config) => ({config, state: deliveries.destinationState(config.name) ?? {cursor: 0, firstSeq: 0}}))
+    .map((config) => ({config, takes: destinationMatch.matcher(config), state: deliveries.destinationState(config.name) ?? {cursor: 0, firstSeq: 0}}))
   return stored.map(({seq, source, message, valid, policy}): StreamEvent => {
     const name = (message.type === 'track' ? message.event : message.name) ?? null
     const marks: DeliveryMark[] = []
-    for (const {config, state} of active) {
-      if (seq <= state.firstSeq || !destinationMatch.matches(config, {type: message.type, event: name, source, policy})) continue
+    for (const {config, takes, state} of active) {
+      if (seq <= state.firstSeq || !takes({type: message.type, event: name, source, policy})) continue
       const cursor = state.cursor
       const record = records.get(`${seq} ${config.name}`)
       if (record) marks.push({destination: config.name, status: record.status, attempts: record.attempts})

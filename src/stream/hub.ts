@@ -69,7 +69,7 @@ class Reader {
 
   constructor(
     readonly writer: StreamWriter,
-    readonly filter: StreamFilter,
+    filter: StreamFilter,
     private readonly maxQueuedBytes: number,
   ) {
     this.matches = eventMatch.matcher(streamEventMatch(filter))
