@@ -1,7 +1,9 @@
 /**
  * The settings of each destination type, as JSON Schema: cdp.json's destinations are checked
- * against these on load, so a bad one is reported with its path before anything starts.
+ * against these on load, so a bad one is reported with its path before anything starts. Their
+ * TypeScript types are derived from the same schemas (DestinationSettings), never written by hand.
  */
+import type {FromSchema, JSONSchema} from 'json-schema-to-ts'
 import {messageTypes} from '../message/types.js'
 
 const stringList = {type: 'array', items: {type: 'string', minLength: 1}, uniqueItems: true} as const
@@ -36,8 +38,9 @@ const commonProperties = {
  */
 export const postgresColumnBudget = {default: 1000, minimum: 20, maximum: 1500} as const
 
-function destinationSchema(properties: Record<string, unknown>, required: readonly string[]): Record<string, unknown> {
-  return {type: 'object', additionalProperties: false, required: ['name', 'type', ...required], properties: {...commonProperties, ...properties}}
+/** A type's schema: the common settings and its own, nothing else. Literal types kept, for DestinationSettings. */
+function destinationSchema<const Properties extends Record<string, JSONSchema>, const Required extends readonly (keyof Properties & string)[]>(properties: Properties, required: Required) {
+  return {type: 'object', additionalProperties: false, required: ['name', 'type', ...required], properties: {...commonProperties, ...properties}} as const
 }
 
 const httpUrl = {type: 'string', pattern: '^https?://[^\\s/?#]+[^\\s]*$'} as const
@@ -93,6 +96,25 @@ export const destinationSchemas = {
 
 export type DestinationType = keyof typeof destinationSchemas
 export const destinationTypes = Object.keys(destinationSchemas) as DestinationType[]
+
+/**
+ * The settings of a destination of one type, derived from its schema: what its adapter receives once
+ * cdp.json has loaded (`url: string` for a webhook, `connectionString: string` for postgres).
+ */
+export type DestinationSettings<Type extends DestinationType> = SettingsByType[Type]
+
+// Spelled out, not mapped over DestinationType: the checker would rewrite SettingsByType[Type] of a
+// generic Type into FromSchema of a schema it cannot know (adapters.ts relates them). A type added to
+// destinationSchemas but not here fails to compile at DestinationSettings.
+interface SettingsByType {
+  webhook: FromSchema<typeof destinationSchemas.webhook>
+  file: FromSchema<typeof destinationSchemas.file>
+  segment: FromSchema<typeof destinationSchemas.segment>
+  postgres: FromSchema<typeof destinationSchemas.postgres>
+}
+
+/** The settings every destination takes, whatever its type (retry's attempts and waits among them). */
+export type CommonDestinationSettings = FromSchema<{type: 'object'; properties: typeof commonProperties; required: ['name', 'type']; additionalProperties: false}>
 
 /** Defaults per type: batch size and sends in flight suited to a laptop. */
 export const destinationDefaults: Record<DestinationType, {batchSize: number; concurrency: number}> = {

@@ -1,6 +1,8 @@
-import {casings, type Casing} from '../plan/conventions.js'
+import type {FromSchema} from 'json-schema-to-ts'
+import {casings} from '../plan/conventions.js'
+import type {CommonDestinationSettings, DestinationSettings, DestinationType} from './destinations.js'
 
-/** The JSON Schema of cdp.json: the one source of truth for its shape. */
+/** The JSON Schema of cdp.json: the one source of truth for its shape, and for its types below. */
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://cdp.dev/schemas/cdp.json',
@@ -83,44 +85,23 @@ export const configSchema = {
   },
 } as const
 
-export interface ProtocolsSettings {
-  violations?: 'allow' | 'block' | 'omit-properties'
-  unplanned?: 'allow' | 'block'
-  emitViolations?: boolean
-}
+/** cdp.json as its schema above checks it: each destination's own settings are not checked yet. */
+export type ConfigFile = FromSchema<typeof configSchema>
 
-export interface SourceConfig {
-  name: string
-  writeKey: string
-  plan?: string
-  protocols?: ProtocolsSettings
-}
+/**
+ * cdp.json once loaded. Its type comes from the schema above, but for destinations, whose settings
+ * load.ts checks against their own type's schema (destinations.ts).
+ */
+export type WorkspaceConfig = Omit<ConfigFile, 'destinations'> & {destinations?: DestinationConfig[]}
 
-export interface RetrySettings {
-  maxAttempts?: number
-  initialDelayMs?: number
-  maxDelayMs?: number
-}
+export type SourceConfig = WorkspaceConfig['sources'][number]
 
-/** A destination: the settings every type takes; its type's own settings sit beside them. */
-export interface DestinationConfig {
-  name: string
-  type: string
-  enabled?: boolean
-  events?: string[]
-  types?: string[]
-  sources?: string[]
-  batchSize?: number
-  concurrency?: number
-  timeoutMs?: number
-  retry?: RetrySettings
-  [setting: string]: unknown
-}
+export type ProtocolsSettings = NonNullable<SourceConfig['protocols']>
 
-export interface WorkspaceConfig {
-  $schema?: string
-  sources: SourceConfig[]
-  conventions?: {eventName?: Casing; propertyName?: Casing}
-  destinations?: DestinationConfig[]
-  functions?: Record<string, unknown>[]
-}
+/**
+ * A destination as cdp.json holds it once loaded: its type, and that type's settings (the common ones
+ * and its own). A union on `type`, so narrowing on it gives the type's own settings.
+ */
+export type DestinationConfig = {[Type in DestinationType]: DestinationSettings<Type> & {type: Type}}[DestinationType]
+
+export type RetrySettings = NonNullable<CommonDestinationSettings['retry']>

@@ -1,4 +1,4 @@
-import type {DestinationType} from '../config/destinations.js'
+import type {DestinationSettings, DestinationType} from '../config/destinations.js'
 import type {DestinationConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
 import {createFileDestination} from './file.js'
@@ -7,7 +7,7 @@ import {createSegmentDestination} from './segment.js'
 import type {AdapterContext, AdapterFactory, DestinationAdapter} from './types.js'
 import {createWebhookDestination} from './webhook.js'
 
-const factories: Record<DestinationType, AdapterFactory> = {
+const factories: {[Type in DestinationType]: AdapterFactory<Type>} = {
   webhook: createWebhookDestination,
   file: createFileDestination,
   segment: createSegmentDestination,
@@ -16,7 +16,15 @@ const factories: Record<DestinationType, AdapterFactory> = {
 
 /** The adapter of a destination's type. Settings were checked against its schema when cdp.json loaded. */
 export function createAdapter(config: DestinationConfig, context: AdapterContext): DestinationAdapter {
-  const factory = factories[config.type as DestinationType] as AdapterFactory | undefined
-  if (!factory) throw new UserError(`destination "${config.name}" has unknown type "${config.type}"`, {hint: `Use one of ${Object.keys(factories).join(', ')}.`})
-  return factory(config, context)
+  // Own keys only: a type named "constructor" is unknown, not Object's.
+  if (!Object.hasOwn(factories, config.type)) {
+    throw new UserError(`destination "${config.name}" has unknown type "${config.type}"`, {hint: `Use one of ${Object.keys(factories).join(', ')}.`})
+  }
+  return createOfType(config.type, config, context)
+}
+
+/** Each type's factory gets its own settings: the type and its settings are correlated through Type. */
+function createOfType<Type extends DestinationType>(type: Type, settings: DestinationSettings<Type>, context: AdapterContext): DestinationAdapter {
+  const factory: AdapterFactory<Type> = factories[type]
+  return factory(settings, context)
 }

@@ -14,11 +14,11 @@ const defaultMode = 0o600
  * before it counts as delivered. The file has the configured mode (0600 by default), whatever the
  * umask; rotated files keep it.
  */
-export const createFileDestination: AdapterFactory = (config, context) => {
-  const file = path.resolve(context.dir, config.path as string)
-  const maxBytes = (config.maxBytes as number | undefined) ?? defaultMaxBytes
-  const maxFiles = (config.maxFiles as number | undefined) ?? defaultMaxFiles
-  const mode = typeof config.mode === 'string' ? parseInt(config.mode, 8) : defaultMode
+export const createFileDestination: AdapterFactory<'file'> = (config, context) => {
+  const file = path.resolve(context.dir, config.path)
+  const maxBytes = config.maxBytes ?? defaultMaxBytes
+  const maxFiles = config.maxFiles ?? defaultMaxFiles
+  const mode = config.mode === undefined ? defaultMode : parseInt(config.mode, 8)
   let handle: FileHandle | undefined
   let size = 0
 

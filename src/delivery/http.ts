@@ -18,8 +18,10 @@ export class HttpClient {
    * whether retrying may help (network errors and timeouts do; statuses by Segment's rules).
    */
   post(url: URL, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
-    const transport = url.protocol === 'https:' ? https : http
-    const agent = this.agents[url.protocol as 'http:' | 'https:']
+    // Settings allow http and https URLs only (destinations.ts).
+    const secure = url.protocol === 'https:'
+    const transport = secure ? https : http
+    const agent = secure ? this.agents['https:'] : this.agents['http:']
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal))
       const request = transport.request(

@@ -48,9 +48,9 @@ const retryableClasses = new Set(['08', '28', '3D', '40', '53', '55', '57', '58'
  * each batch in one transaction. Inserts are idempotent on id (the messageId), so at-least-once
  * delivery and replays do not duplicate rows; `users` is upserted and keeps the latest traits.
  */
-export const createPostgresDestination: AdapterFactory = (config, context) => {
-  const connectionString = config.connectionString as string
-  const fixedSchema = config.schema as string | undefined
+export const createPostgresDestination: AdapterFactory<'postgres'> = (config, context) => {
+  const connectionString = config.connectionString
+  const fixedSchema = config.schema
   const label = `destination "${config.name}" (postgres)`
   const shownUrl = maskConnectionString(connectionString)
   const poolSize = Math.min(config.concurrency ?? destinationDefaults.postgres.concurrency, maxPoolSize)
@@ -60,7 +60,7 @@ export const createPostgresDestination: AdapterFactory = (config, context) => {
   pool.on('error', (error) => context.log.debug(`${label}: idle connection closed: ${describeError(error)}`))
   const schemas = new Map<string, SchemaState>()
   const warnedColumns = new Set<string>()
-  const columnBudget = (config.maxColumnsPerTable as number | undefined) ?? postgresColumnBudget.default
+  const columnBudget = config.maxColumnsPerTable ?? postgresColumnBudget.default
   // Tables PostgreSQL refused a column for, at its own limit: nothing more is added to them.
   const fullTables = new Set<string>()
   const leftOutWarned = new Map<string, Set<string>>()

@@ -39,10 +39,10 @@ export function batchBodies(messages: readonly string[], limitBytes = limits.bat
  * Forwards to a Segment-compatible Tracking API (Segment, RudderStack, another cdp) through
  * /v1/batch with the receiving source's write key, within Segment's 500 KB batch limit.
  */
-export const createSegmentDestination: AdapterFactory = (config) => {
-  const base = ((config.url as string | undefined) ?? 'https://api.segment.io').replace(/\/+$/, '')
+export const createSegmentDestination: AdapterFactory<'segment'> = (config) => {
+  const base = (config.url ?? 'https://api.segment.io').replace(/\/+$/, '')
   const url = new URL(`${base}/v1/batch`)
-  const authorization = `Basic ${Buffer.from(`${config.writeKey as string}:`).toString('base64')}`
+  const authorization = `Basic ${Buffer.from(`${config.writeKey}:`).toString('base64')}`
   const client = new HttpClient()
   return {
     async send(batch, signal) {

@@ -1,4 +1,4 @@
-import type {DestinationConfig} from '../config/schema.js'
+import type {DestinationSettings, DestinationType} from '../config/destinations.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
 import type {DeliveryStatus} from '../store/types.js'
@@ -47,7 +47,8 @@ export interface AdapterContext {
   log: Logger
 }
 
-export type AdapterFactory = (config: DestinationConfig, context: AdapterContext) => DestinationAdapter
+/** Makes the adapter of one destination type, from that type's settings. */
+export type AdapterFactory<Type extends DestinationType> = (config: DestinationSettings<Type>, context: AdapterContext) => DestinationAdapter
 
 /**
  * Why a send failed, and whether trying again may help. Adapters throw it; the delivery worker

@@ -13,11 +13,11 @@ export function webhookSignature(secret: string, body: string): string {
  * array of up to batchSize messages. With a secret, the signature header lets the receiver check
  * the body came from here.
  */
-export const createWebhookDestination: AdapterFactory = (config) => {
-  const url = new URL(config.url as string)
-  const secret = config.secret as string | undefined
-  const signatureHeader = (config.signatureHeader as string | undefined) ?? 'X-Signature'
-  const headers = {'user-agent': `cdp/${cdpVersion}`, ...(config.headers as Record<string, string> | undefined)}
+export const createWebhookDestination: AdapterFactory<'webhook'> = (config) => {
+  const url = new URL(config.url)
+  const secret = config.secret
+  const signatureHeader = config.signatureHeader ?? 'X-Signature'
+  const headers = {'user-agent': `cdp/${cdpVersion}`, ...config.headers}
   const batched = (config.batchSize ?? 1) > 1
   const client = new HttpClient()
   return {

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import type {DestinationConfig} from '../../src/config/schema.js'
+import type {DestinationSettings} from '../../src/config/destinations.js'
 import {createPostgresDestination} from '../../src/delivery/postgres.js'
 import {DeliveryError, type DestinationAdapter, type OutgoingEvent} from '../../src/delivery/types.js'
 import {ExitCode, UserError} from '../../src/errors.js'
@@ -74,8 +74,8 @@ describe.skipIf(!postgresAvailable())('postgres destination', () => {
     await server?.stop()
   })
 
-  function destination(settings: Partial<DestinationConfig> = {}, log: Logger = silentLogger): DestinationAdapter {
-    const config: DestinationConfig = {name: 'warehouse', type: 'postgres', connectionString: server.connectionString, ...settings}
+  function destination(settings: Partial<DestinationSettings<'postgres'>> = {}, log: Logger = silentLogger): DestinationAdapter {
+    const config: DestinationSettings<'postgres'> = {name: 'warehouse', type: 'postgres', connectionString: server.connectionString, ...settings}
     const adapter = createPostgresDestination(config, {dir: '/nonexistent', log})
     open.push(adapter)
     return adapter
