@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {dirFlag} from '../flags.js'
 import {messageTypes} from '../message/types.js'
@@ -8,7 +7,7 @@ import {connectStream} from '../stream/client.js'
 import type {StreamFeed} from '../stream/feed.js'
 import {maxStreamHistory} from '../stream/limits.js'
 import type {StreamFilter} from '../stream/types.js'
-import {formatTailLine} from '../ui/tail-lines.js'
+import {formatConnectionLine, formatTailLine} from '../ui/tail-lines.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Watch events arrive live: validation, violations and deliveries, as Segment\'s Debugger shows them.'
@@ -68,8 +67,8 @@ function printLines(feed: StreamFeed, json: boolean): Promise<void> {
       if (error.code === 'EPIPE') stop()
     })
     feed.onConnection((state) => {
-      if (state.state === 'connected') process.stderr.write(chalk.dim(`following ${state.url}\n`))
-      else if (state.state === 'disconnected') process.stderr.write(chalk.yellow(`${state.detail ?? 'disconnected'}\n`))
+      const line = formatConnectionLine(state)
+      if (line !== undefined) process.stderr.write(`${line}\n`)
     })
     feed.onItems((items) => {
       const text = items.map((item) => (json ? JSON.stringify(item) : formatTailLine(item))).join('\n') + '\n'

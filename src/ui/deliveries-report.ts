@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type {DestinationReport} from '../delivery/report.js'
+import type {RetryResult} from '../services/deliveries.js'
 import type {DeliveriesView, DeliveryRecordRow} from '../services/views.js'
 import {formatTable, type TableColumn} from './table.js'
 
@@ -49,4 +50,11 @@ export function renderDeliveriesReport(report: DeliveriesView, statusAsked?: str
     if (report.records.some((r) => r.status === 'dead')) lines.push('', chalk.dim('Send dead-lettered events again with `cdp deliveries retry`.'))
   }
   return lines.join('\n')
+}
+
+/** `cdp deliveries retry`: how many dead-lettered events go again, and when. */
+export function renderRetryResult(result: RetryResult): string {
+  if (result.retried === 0) return chalk.dim('No dead-lettered events match; nothing to send again.')
+  const when = result.viaDaemon ? 'cdp dev is sending them now' : 'they go when `cdp dev` next starts'
+  return `${chalk.green(String(result.retried))} dead-lettered event${result.retried === 1 ? '' : 's'} queued again; ${when}. Follow with \`cdp deliveries\`.`
 }

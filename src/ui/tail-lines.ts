@@ -1,4 +1,5 @@
 import chalk from 'chalk'
+import type {ConnectionState} from '../stream/feed.js'
 import type {StreamItem} from '../stream/types.js'
 import {printable} from '../printable.js'
 
@@ -33,4 +34,11 @@ export function formatTailLine(item: StreamItem): string {
     case 'skipped':
       return chalk.yellow(`… ${item.count} items skipped: this reader fell behind the stream`)
   }
+}
+
+/** What `cdp tail` says on stderr when the stream connects or drops (nothing while connecting). */
+export function formatConnectionLine(state: ConnectionState): string | undefined {
+  if (state.state === 'connected') return chalk.dim(`following ${printable(state.url)}`)
+  if (state.state === 'disconnected') return chalk.yellow(printable(state.detail ?? 'disconnected'))
+  return undefined
 }

@@ -5,6 +5,8 @@ import type {InitResult} from '../../src/services/init.js'
 import type {PlanImportResult} from '../../src/services/plan-transfer.js'
 import type {InferResult} from '../../src/services/schema.js'
 import {renderCodegenReport} from '../../src/ui/codegen-report.js'
+import {renderRetryResult} from '../../src/ui/deliveries-report.js'
+import {formatConnectionLine} from '../../src/ui/tail-lines.js'
 import {renderInitReport, sourceNameQuestion} from '../../src/ui/init-report.js'
 import {renderPlanImport, renderPlanInfer} from '../../src/ui/plan-files-report.js'
 
@@ -107,5 +109,24 @@ describe('cdp plan codegen output', () => {
     )
     const current: CodegenResult = {out: 'analytics', plan: 'plan', files: [{path: 'analytics/index.ts', status: 'unchanged'}], upToDate: true}
     expect(plain(renderCodegenReport(current, {check: true}))).toBe(['unchanged analytics/index.ts', 'The generated client is current.'].join('\n'))
+  })
+})
+
+describe('cdp deliveries retry output', () => {
+  it('says how many go again and when', () => {
+    expect(plain(renderRetryResult({retried: 1, viaDaemon: false}))).toBe('1 dead-lettered event queued again; they go when `cdp dev` next starts. Follow with `cdp deliveries`.')
+    expect(plain(renderRetryResult({retried: 3, viaDaemon: true}))).toBe('3 dead-lettered events queued again; cdp dev is sending them now. Follow with `cdp deliveries`.')
+    expect(plain(renderRetryResult({retried: 0, viaDaemon: true}))).toBe('No dead-lettered events match; nothing to send again.')
+  })
+})
+
+describe('cdp tail connection lines', () => {
+  it('says what it follows and why it is disconnected, and nothing while connecting', () => {
+    const url = 'http://127.0.0.1:8237'
+    expect(plain(formatConnectionLine({state: 'connected', url}) ?? '')).toBe('following http://127.0.0.1:8237')
+    expect(plain(formatConnectionLine({state: 'disconnected', url, detail: 'cdp dev at http://127.0.0.1:8237 stopped; reconnecting when it is back…'}) ?? '')).toBe(
+      'cdp dev at http://127.0.0.1:8237 stopped; reconnecting when it is back…',
+    )
+    expect(formatConnectionLine({state: 'connecting', url})).toBeUndefined()
   })
 })

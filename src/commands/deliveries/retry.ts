@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {dirFlag} from '../../flags.js'
 import {retryDeliveries, type RetryResult} from '../../services/deliveries.js'
+import {renderRetryResult} from '../../ui/deliveries-report.js'
 
 export default class DeliveriesRetry extends BaseCommand {
   static override summary = 'Send dead-lettered events again.'
@@ -23,10 +23,7 @@ Without flags, every dead-lettered event of every destination goes again.`
   async run(): Promise<RetryResult> {
     const {flags} = await this.parse(DeliveriesRetry)
     const result = await retryDeliveries(flags.dir, {destination: flags.destination, ids: flags.id})
-    if (!this.jsonEnabled()) {
-      if (result.retried === 0) this.log(chalk.dim('No dead-lettered events match; nothing to send again.'))
-      else this.log(`${chalk.green(String(result.retried))} dead-lettered event${result.retried === 1 ? '' : 's'} queued again; ${result.viaDaemon ? 'cdp dev is sending them now' : 'they go when `cdp dev` next starts'}. Follow with \`cdp deliveries\`.`)
-    }
+    if (!this.jsonEnabled()) this.log(renderRetryResult(result))
     return result
   }
 }
