@@ -1,14 +1,15 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
+import {isPlainObject} from '../message/json-value.js'
 import {printable} from '../printable.js'
 import {destinationSchemas, destinationTypes, fileModePattern, headerNamePattern, headerValuePattern} from './destinations.js'
-import {configSchema, type WorkspaceConfig} from './schema.js'
+import {configSchema, type ConfigFile, type WorkspaceConfig} from './schema.js'
 import {configFileName, workspacePaths} from './workspace.js'
 
 // ownProperties: a field is present only as the file's own key, never found on Object.prototype.
 const ajv = new Ajv({allErrors: true, strict: true, ownProperties: true})
-const validateConfig = ajv.compile<WorkspaceConfig>(configSchema)
+const validateConfig = ajv.compile<ConfigFile>(configSchema)
 const validateDestination = new Map(Object.entries(destinationSchemas).map(([type, schema]) => [type, ajv.compile(schema)]))
 
 export interface LoadedConfig {
@@ -55,15 +56,29 @@ function pointerToken(key: string): string {
 
 /** Every problem of a config object at once, each with its JSON path. Empty when valid. */
 export function configProblems(value: unknown): string[] {
+  const problems = validateConfig(value) ? fieldProblems(value) : schemaProblems(validateConfig.errors ?? [])
+  const functions = functionsProblem(value)
+  if (functions !== undefined) problems.push(functions)
+  return problems
+}
+
+function schemaProblems(errors: readonly ErrorObject[]): string[] {
+  return errors.map((error) => describeAjvError(error)).filter((problem) => problem !== undefined)
+}
+
+/**
+ * cdp does not run user functions yet (they come with the functions runtime), so a function listed
+ * in cdp.json is refused rather than silently left out of the message path.
+ */
+function functionsProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value) || !Array.isArray(value.functions) || value.functions.length === 0) return undefined
+  const count = value.functions.length
+  return `/functions: functions are not supported yet, so cdp cannot run the ${count} listed here; remove ${count === 1 ? 'it' : 'them'} (an empty list is fine)`
+}
+
+/** What the schema cannot say: names and write keys used twice, a destination's own settings, unknown sources. */
+function fieldProblems(config: ConfigFile): string[] {
   const problems: string[] = []
-  if (!validateConfig(value)) {
-    for (const error of validateConfig.errors ?? []) {
-      const problem = describeAjvError(error)
-      if (problem !== undefined) problems.push(problem)
-    }
-    return problems
-  }
-  const config = value as WorkspaceConfig
   const seen = {name: new Map<string, number>(), writeKey: new Map<string, number>()}
   config.sources.forEach((source, index) => {
     for (const field of ['name', 'writeKey'] as const) {
@@ -78,7 +93,7 @@ export function configProblems(value: unknown): string[] {
     if (earlier === undefined) destinationNames.set(destination.name, index)
     else problems.push(`/destinations/${index}/name: destination "${destination.name}" has the same name as /destinations/${earlier}; each destination needs its own`)
     const validate = validateDestination.get(destination.type)
-    const valid = validate ? validate(destination as unknown) : false
+    const valid = validate ? validate(destination) : false
     if (!validate) {
       problems.push(`/destinations/${index}/type: destination "${destination.name}" has unknown type "${destination.type}"; use one of ${destinationTypes.join(', ')}`)
     } else if (!valid) {
@@ -87,7 +102,10 @@ export function configProblems(value: unknown): string[] {
         if (problem !== undefined) problems.push(`${problem} (destination "${destination.name}")`)
       }
     }
-    for (const source of destination.sources ?? []) {
+    // Checked whatever the type's schema said, so each unknown source is named with the rest; a list
+    // that is not one has its own problem.
+    const sources: unknown[] = Array.isArray(destination.sources) ? destination.sources : []
+    for (const source of sources) {
       if (!config.sources.some((s) => s.name === source)) problems.push(`/destinations/${index}/sources: destination "${destination.name}" names source "${source}", which cdp.json does not define`)
     }
   })
@@ -125,5 +143,6 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
       code: 'invalid_config',
     })
   }
+  // No problem left: the schema held, and each destination held its own type's schema too.
   return {config: parsed as WorkspaceConfig, file}
 }

@@ -1,8 +1,8 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {loadConfig} from '../../src/config/load.js'
-import {runCli} from '../helpers/cli.js'
+import {configProblems, loadConfig} from '../../src/config/load.js'
+import {runCli, startDaemonProcess} from '../helpers/cli.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
 import {startSink, type Sink} from '../helpers/sink.js'
@@ -93,5 +93,32 @@ describe('cdp.json', () => {
         hint,
       ],
     })
+  })
+
+  it('a function listed in "functions" is refused until cdp runs functions, with every other problem; an empty list is fine', async () => {
+    // Given functions that cdp would otherwise leave out of the message path without a word
+    const listed = workspace({sources: [{name: 'web', writeKey: 'short'}], functions: [{name: 'enrich', code: 'export default () => {}'}, {name: 'mask'}]})
+    expect(await startRefused(listed)).toEqual({
+      exitCode: 1,
+      lines: [
+        `Error: ${path.join(listed, 'cdp.json')} has 2 problems:`,
+        '  - /sources/0/writeKey: must NOT have fewer than 8 characters',
+        '  - /functions: functions are not supported yet, so cdp cannot run the 2 listed here; remove them (an empty list is fine)',
+        hint,
+      ],
+    })
+    // An empty list, as cdp init writes it, starts as usual
+    const empty = workspace({sources: testSources, destinations: [], functions: []})
+    const daemon = await startDaemonProcess(empty)
+    expect(daemon.sources.map((source) => source.name)).toEqual(testSources.map((source) => source.name))
+    expect(await daemon.stop()).toBe(0)
+  })
+
+  it('one function listed is one problem; a cdp.json without "functions" or with an empty list has none', () => {
+    expect(configProblems({sources: testSources, functions: [{}]})).toEqual([
+      '/functions: functions are not supported yet, so cdp cannot run the 1 listed here; remove it (an empty list is fine)',
+    ])
+    expect(configProblems({sources: testSources})).toEqual([])
+    expect(configProblems({sources: testSources, functions: []})).toEqual([])
   })
 })
