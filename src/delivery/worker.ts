@@ -1,4 +1,4 @@
-import {defaultTimeoutMs, destinationDefaults, type DestinationType} from '../config/destinations.js'
+import {defaultTimeoutMs, destinationDefaults} from '../config/destinations.js'
 import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
@@ -130,7 +130,7 @@ export class DestinationWorker {
 
   constructor(private readonly options: WorkerOptions) {
     const {config, store} = options
-    const defaults = destinationDefaults[config.type as DestinationType] ?? {batchSize: 1, concurrency: 1}
+    const defaults = destinationDefaults[config.type] ?? {batchSize: 1, concurrency: 1}
     this.name = config.name
     this.filter = {types: config.types, events: config.events, sources: config.sources}
     this.batchSize = config.batchSize ?? defaults.batchSize
