@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {breakingKinds, diffPlans, type ChangeKind} from '../../src/plan/diff.js'
 import {loadPlanFrom} from '../../src/plan/load.js'
 import type {TrackingPlan} from '../../src/plan/types.js'
+import {orderCompleted, writeBasePlan} from './base-plan.js'
 
 /**
  * Each kind of change the plan diff knows, on the pure diffPlans: a plan folder in memory, an edit,
@@ -36,38 +37,10 @@ class PlanFolder {
   }
 }
 
-const orderCompleted = () => ({
-  name: 'Order Completed',
-  description: 'User completed the order.',
-  properties: {
-    type: 'object',
-    properties: {
-      order_id: {type: 'string', description: 'Database id of the order'},
-      total: {type: 'number'},
-      discount: {type: 'integer'},
-      coupon: {type: 'string'},
-      note: {},
-      payment: {type: 'string', enum: ['card', 'paypal']},
-      currency: {$ref: '../definitions.json#/definitions/currency'},
-      products: {type: 'array', items: {$ref: '../definitions.json#/definitions/product'}},
-      shipping: {type: 'object', properties: {method: {type: 'string'}}, additionalProperties: false},
-    },
-    required: ['order_id', 'total'],
-  },
-})
-
 /** The plan every case starts from: one event, shared definitions, identify and group traits. */
 function plannedFolder(): PlanFolder {
   const folder = new PlanFolder()
-  folder.write('events/order-completed.json', orderCompleted())
-  folder.write('definitions.json', {
-    definitions: {
-      currency: {type: 'string', pattern: '^[A-Z]{3}$'},
-      product: {type: 'object', properties: {product_id: {type: 'string'}, price: {type: 'number'}}, required: ['product_id']},
-    },
-  })
-  folder.write('identify.json', {description: 'A shopper.', traits: {type: 'object', properties: {email: {type: 'string'}, plan: {type: 'string', enum: ['free', 'pro']}}, required: ['email']}})
-  folder.write('group.json', {traits: {type: 'object', properties: {name: {type: 'string'}}}})
+  writeBasePlan((relative, json) => folder.write(relative, json))
   return folder
 }
 

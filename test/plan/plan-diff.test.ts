@@ -4,6 +4,7 @@ import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {tempDir, writeConfig} from '../helpers/workspace.js'
+import {orderCompleted, writeBasePlan} from './base-plan.js'
 
 type Json = Record<string, any>
 
@@ -59,26 +60,6 @@ class Repo {
   }
 }
 
-const orderCompleted = () => ({
-  name: 'Order Completed',
-  description: 'User completed the order.',
-  properties: {
-    type: 'object',
-    properties: {
-      order_id: {type: 'string', description: 'Database id of the order'},
-      total: {type: 'number'},
-      discount: {type: 'integer'},
-      coupon: {type: 'string'},
-      note: {},
-      payment: {type: 'string', enum: ['card', 'paypal']},
-      currency: {$ref: '../definitions.json#/definitions/currency'},
-      products: {type: 'array', items: {$ref: '../definitions.json#/definitions/product'}},
-      shipping: {type: 'object', properties: {method: {type: 'string'}}, additionalProperties: false},
-    },
-    required: ['order_id', 'total'],
-  },
-})
-
 const repos: Repo[] = []
 afterAll(() => {
   for (const repo of repos) repo.cleanup()
@@ -93,15 +74,7 @@ async function emptyRepo(): Promise<Repo> {
 
 /** Writes and commits a plan: one event, shared definitions, identify and group traits. */
 async function commitPlan(repo: Repo): Promise<Repo> {
-  repo.write('events/order-completed.json', orderCompleted())
-  repo.write('definitions.json', {
-    definitions: {
-      currency: {type: 'string', pattern: '^[A-Z]{3}$'},
-      product: {type: 'object', properties: {product_id: {type: 'string'}, price: {type: 'number'}}, required: ['product_id']},
-    },
-  })
-  repo.write('identify.json', {description: 'A shopper.', traits: {type: 'object', properties: {email: {type: 'string'}, plan: {type: 'string', enum: ['free', 'pro']}}, required: ['email']}})
-  repo.write('group.json', {traits: {type: 'object', properties: {name: {type: 'string'}}}})
+  writeBasePlan((relative, json) => repo.write(relative, json))
   await repo.commit('plan')
   return repo
 }
