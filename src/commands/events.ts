@@ -4,7 +4,7 @@ import {dirFlag} from '../flags.js'
 import {listEvents, messagesOf} from '../services/events.js'
 import {eventRow} from '../services/views.js'
 import type {SegmentMessage} from '../message/types.js'
-import {defaultEventLimit} from '../services/filters.js'
+import {defaultEventLimit} from '../query/filter-input.js'
 import {renderEventsTable} from '../ui/events-table.js'
 
 export default class Events extends BaseCommand {

@@ -4,7 +4,7 @@ import {dirFlag} from '../flags.js'
 import {violationKinds} from '../plan/violations.js'
 import {listViolations} from '../services/events.js'
 import {violationRow} from '../services/views.js'
-import {defaultEventLimit} from '../services/filters.js'
+import {defaultEventLimit} from '../query/filter-input.js'
 import type {StoredViolation} from '../store/types.js'
 import {renderViolationsTable} from '../ui/violations-table.js'
 

@@ -1,6 +1,6 @@
 import {workspacePaths} from '../config/workspace.js'
 import type {SegmentMessage} from '../message/types.js'
-import {parseEventFilter, parseViolationFilter, type EventFilterInput, type ViolationFilterInput} from './filters.js'
+import {parseEventFilter, parseViolationFilter, type EventFilterInput, type ViolationFilterInput} from '../query/filter-input.js'
 import {openStorage} from '../store/open-storage.js'
 import type {Storage} from '../store/storage.js'
 import type {StoredEvent, StoredViolation} from '../store/types.js'

@@ -4,7 +4,7 @@ import type {DeliveriesReport} from '../../delivery/report.js'
 import {dirFlag} from '../../flags.js'
 import {listDeliveries} from '../../services/deliveries.js'
 import {deliveriesView} from '../../services/views.js'
-import {defaultEventLimit} from '../../services/filters.js'
+import {defaultEventLimit} from '../../query/filter-input.js'
 import {deliveryStatuses} from '../../store/types.js'
 import {renderDeliveriesReport} from '../../ui/deliveries-report.js'
 

@@ -8,8 +8,8 @@ import {deliveryStatuses, type DeliveryQuery, type DeliveryStatus, type EventFil
  * What people type (flags of cdp events, violations and deliveries; the query string of
  * GET /api/events, /api/violations and /api/deliveries) read into the typed filters the store
  * runs, checked the same way for both, with a UserError that says what is wrong. The store takes
- * only the typed filters (store/types.ts); it never sees text to check. A leaf module: the HTTP
- * API imports it too.
+ * only the typed filters (store/types.ts); it never sees text to check. Its own layer, below
+ * services and the HTTP server, which both import it.
  */
 
 export interface EventFilterInput {
