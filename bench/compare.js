@@ -1,7 +1,7 @@
 // Ingest of this checkout against another build of cdp, in the same run (the machine is shared and
 // noisy, so only ratios measured side by side mean anything):
 //
-//   node bench/compare.js --before /path/to/other/checkout [--rounds 3] [--duration 5]
+//   node bench/compare.js --before /path/to/other/checkout [--rounds 3] [--duration 5] [--plan]
 //
 // The other checkout must be built (`npm ci` or `npm run build` there). Each round runs, for each
 // scenario, the other build then this one, back to back, on fresh workspaces with the real
@@ -9,7 +9,7 @@
 // a client near 100% measures the client). Prints one JSON line: medians per scenario and build,
 // and this ÷ before.
 
-import {mkdtempSync, rmSync} from 'node:fs'
+import {cpSync, mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -23,6 +23,8 @@ const {values: args} = parseArgs({
     rounds: {type: 'string', default: '3'},
     warmup: {type: 'string', default: '1'},
     duration: {type: 'string', default: '5'},
+    // The E-commerce plan in each workspace, so every event is checked (the payload follows it).
+    plan: {type: 'boolean', default: false},
   },
 })
 if (!args.before) {
@@ -37,6 +39,7 @@ const scenarios = [
 
 async function measure(checkout, scenario) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cdp-compare-'))
+  if (args.plan) cpSync(path.join(root, 'test', 'fixtures', 'ecommerce', 'plan'), path.join(dir, 'plan'), {recursive: true})
   const server = await startServer([path.join(checkout, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', dir], {
     CDP_LOG: 'warn',
     OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
@@ -86,4 +89,4 @@ for (const scenario of scenarios) {
     roundRatios: of('after').map((r, i) => Number((r.eventsPerSec / of('before')[i].eventsPerSec).toFixed(3))),
   }
 }
-console.log(JSON.stringify({before: builds.before, rounds: Number(args.rounds), duration: Number(args.duration), summary}))
+console.log(JSON.stringify({before: builds.before, plan: args.plan, rounds: Number(args.rounds), duration: Number(args.duration), summary}))
