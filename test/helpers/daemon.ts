@@ -1,3 +1,4 @@
+import {afterEach} from 'vitest'
 import {cpSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {createLogger, silentLogger, type Logger} from '../../src/log.js'
@@ -59,4 +60,13 @@ export function fixturePath(name: string): string {
 export function memoryLogger(): Logger & {lines: string[]} {
   const lines: string[] = []
   return Object.assign(createLogger({level: 'info', write: (line) => lines.push(line)}), {lines})
+}
+
+/** Things to undo after each test of the file, last first (daemons, sockets, folders). */
+export function cleanupsAfterEach(): (() => Promise<void> | void)[] {
+  const cleanups: (() => Promise<void> | void)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  return cleanups
 }

@@ -1,11 +1,11 @@
 import http from 'node:http'
 import net from 'node:net'
 import {execa} from 'execa'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {SseParser} from '../../src/stream/client.js'
 import type {StreamItem} from '../../src/stream/types.js'
 import {binPath, startDaemonProcess} from '../helpers/cli.js'
-import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
+import {cleanupsAfterEach, startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
 import {waitFor} from '../helpers/wait.js'
 import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
@@ -18,11 +18,7 @@ import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
  */
 
 const writeKey = testSources[0].writeKey
-const cleanups: (() => Promise<void> | void)[] = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = cleanupsAfterEach()
 
 async function daemon(): Promise<TestDaemon> {
   const started = await startTestDaemon()

@@ -1,9 +1,9 @@
 import http from 'node:http'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {maxStreamHistory, maxStreamReaders} from '../../src/stream/limits.js'
-import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
+import {cleanupsAfterEach, startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
 import {waitFor} from '../helpers/wait.js'
 import {testSources} from '../helpers/workspace.js'
@@ -27,11 +27,7 @@ function residentBytes(): number {
   gc()
   return process.memoryUsage().rss
 }
-const cleanups: (() => Promise<void> | void)[] = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = cleanupsAfterEach()
 
 async function daemon(): Promise<TestDaemon> {
   const started = await startTestDaemon()
