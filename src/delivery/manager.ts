@@ -39,7 +39,7 @@ export class DeliveryManager {
     try {
       for (const config of configs) {
         if (config.enabled === false) continue
-        this.running.set(config.name, {settings: JSON.stringify(config), worker: this.startWorker(config, await this.openAdapter(config))})
+        this.running.set(config.name, {settings: JSON.stringify(config), worker: await this.startWorker(config, await this.openAdapter(config))})
       }
     } catch (error) {
       // The daemon does not start: the destinations started before this one stop with it.
@@ -81,7 +81,13 @@ export class DeliveryManager {
         await adapter.close()
         return
       }
-      this.running.set(name, {settings, worker: this.startWorker(config, adapter)})
+      const worker = await this.startWorker(config, adapter)
+      // Halted while the worker read its state: it stops with the others.
+      if (this.halted) {
+        await worker.stop()
+        return
+      }
+      this.running.set(name, {settings, worker})
       this.options.log.info(`destination "${name}" (${config.type}) ${current ? 'restarted with new settings' : 'started'}`)
     }
   }
@@ -103,9 +109,16 @@ export class DeliveryManager {
     return adapter
   }
 
-  private startWorker(config: DestinationConfig, adapter: DestinationAdapter): DestinationWorker {
+  /** A worker started once it has read its state from the store; failing (and closing its adapter) when it cannot. */
+  private async startWorker(config: DestinationConfig, adapter: DestinationAdapter): Promise<DestinationWorker> {
     const worker = new DestinationWorker({config, adapter, store: this.options.store, log: this.options.log, onResults: this.options.onResults, wantResults: this.options.wantResults, pollMs: this.options.pollMs})
     worker.wake()
+    try {
+      await worker.opened
+    } catch (error) {
+      await worker.stop().catch(() => undefined)
+      throw error
+    }
     return worker
   }
 

@@ -3,7 +3,7 @@ import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
 import {destinationMatch} from '../store/filter-spec.js'
-import type {DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
+import type {Awaitable, DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
@@ -44,6 +44,10 @@ interface Failure {
   ms: number
   /** Epoch ms of the failure: backoff and Retry-After count from the answer, not from the round's start. */
   at: number
+}
+
+function isPromise<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof (value as {then?: unknown} | null)?.then === 'function'
 }
 
 function userKeyOf(event: QueuedEvent): string {
@@ -92,6 +96,10 @@ function asDeliveryError(error: unknown): DeliveryError {
  * retried with backoff, and its user's later events wait behind it (held as 'pending') until it
  * is delivered or dead-lettered. When the destination rate-limits (429), or every send fails two
  * rounds in a row, the whole destination waits for the earliest retry instead of trying each new event.
+ *
+ * Every call to the store is awaited (DeliveryStore's are Awaitable), and all of them but the
+ * first read (openDestination, made in the constructor) are made by the one running loop, one
+ * round at a time: refresh() and restart() only mark what must be read again and wake the loop.
  */
 export class DestinationWorker {
   readonly name: string
@@ -109,14 +117,16 @@ export class DestinationWorker {
   /** Bumped when the store's events are deleted: a round begun before drops its results. */
   private generation = 0
   private lingerTimer?: NodeJS.Timeout
-  private cursor: number
-  private savedCursor: number
+  private cursor = 0
+  private savedCursor = 0
   private unsaved = {delivered: 0, failedAttempts: 0}
   private lastSave = Date.now()
   /** Users with an open delivery record: their newer events wait behind it. */
-  private held: Set<string>
+  private held = new Set<string>()
   /** Epoch ms when the earliest open record is due. */
-  private openDueAt: number
+  private openDueAt = Infinity
+  /** The held users and due time must be read again (records changed outside, or events deleted) before the next round. */
+  private staleOpen = false
   /** The destination failed as a whole: nothing is sent before this. */
   private pausedUntil = 0
   /** Rounds in a row in which sends were made and all failed. */
@@ -127,6 +137,12 @@ export class DestinationWorker {
   private timer?: NodeJS.Timeout
   private loop?: Promise<void>
   private readonly stopController = new AbortController()
+  /**
+   * The destination's state read from the store: the cursor, counters, held users and due time.
+   * Rounds wait for it; the manager awaits it before the worker counts as started (it rejects
+   * when the store cannot be read).
+   */
+  readonly opened: Promise<void>
 
   constructor(private readonly options: WorkerOptions) {
     const {config, store} = options
@@ -141,12 +157,24 @@ export class DestinationWorker {
     this.saveEveryMs = options.saveEveryMs ?? 250
     this.lingerMs = options.lingerMs ?? 50
     this.recent = new RecentEvents(destinationMatch.matcher(this.filter))
-    const state = store.openDestination(this.name)
-    this.cursor = state.cursor
-    this.savedCursor = state.cursor
+    this.histogram = new LatencyHistogram()
+    // The destination is opened now (a new one starts at the newest event stored at this point);
+    // its state is taken in when the store answers.
+    this.opened = this.open(store)
+    // A failure is reported to whoever awaits it (the manager, a round): not as an unhandled rejection.
+    this.opened.catch(() => undefined)
+  }
+
+  private async open(store: DeliveryStore): Promise<void> {
+    const generation = this.generation
+    const state = await store.openDestination(this.name)
+    // Events deleted meanwhile (restart()): the cursor starts again at 0, not at the state read before.
+    if (generation === this.generation) {
+      this.cursor = state.cursor
+      this.savedCursor = state.cursor
+    }
     this.histogram = new LatencyHistogram(state.latency)
-    this.held = store.heldUsers(this.name)
-    this.openDueAt = store.nextRetryAt(this.name) ?? Infinity
+    await this.refreshOpen()
   }
 
   /** Events were committed: the ones this destination takes are kept in memory for it, and it looks. */
@@ -189,14 +217,26 @@ export class DestinationWorker {
     this.cursor = 0
     this.savedCursor = 0
     this.recent.desync()
-    this.refreshOpen()
+    // Read by the loop before its next round; a round in flight drops its results (generation).
+    this.staleOpen = true
     this.wake()
   }
 
   private async work(): Promise<void> {
+    let failed = false
     try {
+      await this.opened
       for (;;) {
         this.rerun = false
+        if (this.staleOpen) {
+          try {
+            await this.refreshOpen()
+          } catch (error) {
+            // As before: logged, and the round goes on with what it knew.
+            this.options.log.error(`destination "${this.name}": ${(error as Error).message}`)
+          }
+          if (this.stopped) break
+        }
         const result = await this.round()
         if (this.stopped) break
         if (result === 'full') continue
@@ -204,12 +244,15 @@ export class DestinationWorker {
         // Events came in during the round: let them gather into a batch.
         if (this.lingerMs > 0 && this.recent.size < this.batchSize) await new Promise((resolve) => setTimeout(resolve, this.lingerMs))
       }
-      this.saveIfDue(false)
+      await this.saveIfDue(false)
     } catch (error) {
+      failed = true
       this.options.log.error(`destination "${this.name}": ${(error as Error).message}`)
     } finally {
       this.running = false
       this.schedule()
+      // Woken while the last save was being written: the loop had already decided to end, so look again.
+      if (!failed && this.rerun) this.wake()
     }
   }
 
@@ -222,20 +265,17 @@ export class DestinationWorker {
     this.timer.unref()
   }
 
-  /** Picks up records changed from outside (a `cdp deliveries retry`), then works. */
+  /** Picks up records changed from outside (a `cdp deliveries retry`), then works: the loop reads them before its next round. */
   refresh(): void {
     if (this.stopped) return
-    try {
-      this.refreshOpen()
-    } catch (error) {
-      this.options.log.error(`destination "${this.name}": ${(error as Error).message}`)
-    }
+    this.staleOpen = true
     this.wake()
   }
 
-  private refreshOpen(): void {
-    this.held = this.options.store.heldUsers(this.name)
-    this.openDueAt = this.options.store.nextRetryAt(this.name) ?? Infinity
+  private async refreshOpen(): Promise<void> {
+    this.staleOpen = false
+    this.held = await this.options.store.heldUsers(this.name)
+    this.openDueAt = (await this.options.store.nextRetryAt(this.name)) ?? Infinity
   }
 
   private unsavedWork(): boolean {
@@ -251,14 +291,14 @@ export class DestinationWorker {
     if (now < this.pausedUntil) return 'idle'
     const generation = this.generation
     const window = this.batchSize * this.concurrency
-    const open = this.held.size > 0 && now >= this.openDueAt ? this.dueOpenDeliveries(now, window) : []
+    const open = this.held.size > 0 && now >= this.openDueAt ? await this.dueOpenDeliveries(now, window) : []
     const fresh: Item[] = []
     const holding: Item[] = []
     let cursor = this.cursor
     let full = open.length >= window
     if (open.length < window) {
       const room = window - open.length
-      const queued = this.recent.take(room) ?? this.readStore(room)
+      const queued = this.recent.take(room) ?? (await this.readStore(room))
       cursor = queued.cursor
       full = queued.events.length >= room
       for (const event of queued.events) {
@@ -267,6 +307,8 @@ export class DestinationWorker {
         else fresh.push(item)
       }
     }
+    // Stopped, or the events deleted, while the store answered: what was read is of no use.
+    if (this.stopped || generation !== this.generation) return 'idle'
     if (open.length === 0 && fresh.length === 0 && holding.length === 0) {
       this.cursor = cursor
       return 'idle'
@@ -284,24 +326,30 @@ export class DestinationWorker {
     const skipped: Item[] = []
     await Promise.all(lanes.map((lane) => this.sendLane(lane, delivered, failures, skipped)))
     if (this.stopped || generation !== this.generation) return 'idle'
-    this.record(cursor, delivered, failures, [...holding, ...skipped])
+    await this.record(cursor, delivered, failures, [...holding, ...skipped])
     return full ? 'full' : 'partial'
   }
 
-  /** Reads queued events from the store; once it reaches the newest, later commits are followed in memory. */
-  private readStore(limit: number): {events: QueuedEvent[]; cursor: number} {
+  /**
+   * Reads queued events from the store; once it reaches the newest, later commits are followed in
+   * memory. Only an answer given at once (SQLite) can be followed that way: events committed while
+   * a later answer was on its way were offered before memory was synced, and would be missed; with
+   * a store that answers later the worker keeps reading it.
+   */
+  private readStore(limit: number): Awaitable<{events: QueuedEvent[]; cursor: number}> {
     const queued = this.options.store.queuedEvents(this.cursor, this.filter, limit)
+    if (isPromise(queued)) return queued
     if (queued.complete) this.recent.syncedAt(queued.cursor)
     return queued
   }
 
   /** Open records due now, oldest first; a user whose oldest record is not due waits whole. */
-  private dueOpenDeliveries(now: number, limit: number): Item[] {
+  private async dueOpenDeliveries(now: number, limit: number): Promise<Item[]> {
     const due: Item[] = []
     const waiting = new Set<string>()
     const retrying = new Set<string>()
     let nextDue = Infinity
-    for (const row of this.options.store.openDeliveries(this.name, limit * 4)) {
+    for (const row of await this.options.store.openDeliveries(this.name, limit * 4)) {
       if (waiting.has(row.userKey)) continue
       if (row.nextAttemptAt > now) {
         waiting.add(row.userKey)
@@ -380,7 +428,7 @@ export class DestinationWorker {
    * before the cursor moves: if that write fails (a busy or full disk), the cursor and everything in
    * memory stay as they were, and the round's events are read from the store again next time.
    */
-  private record(cursor: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): void {
+  private async record(cursor: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): Promise<void> {
     const outcome: DeliveryOutcome = {destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}
     const results: DeliveryResult[] | undefined = this.options.onResults && (this.options.wantResults?.() ?? true) ? [] : undefined
     const at = new Date().toISOString()
@@ -435,14 +483,14 @@ export class DestinationWorker {
       const histogram = new LatencyHistogram(this.histogram.serialise())
       for (const ms of latencies) histogram.add(ms)
       try {
-        this.save(outcome, cursor, histogram)
+        await this.save(outcome, cursor, histogram)
       } catch (error) {
         // Not written: the events taken from memory must be read again from the cursor, which has not moved.
         this.recent.desync()
         throw error
       }
       this.histogram = histogram
-      this.refreshOpen()
+      await this.refreshOpen()
     } else {
       // Nothing that must be written now: the cursor is saved with the next save, at most saveEveryMs on.
       this.cursor = cursor
@@ -456,7 +504,7 @@ export class DestinationWorker {
     else if (failures.length > 0) this.failedRounds++
     const rateLimited = failures.some((failure) => failure.error.status === 429)
     this.pausedUntil = retryAt !== Infinity && (rateLimited || (delivered.length === 0 && this.failedRounds >= 2)) ? retryAt : 0
-    if (outcome.inserted.length === 0 && outcome.updated.length === 0) this.saveIfDue(true)
+    if (outcome.inserted.length === 0 && outcome.updated.length === 0) await this.saveIfDue(true)
     if (results && results.length > 0) this.options.onResults?.(results)
   }
 
@@ -464,25 +512,29 @@ export class DestinationWorker {
    * Saves the cursor and counters. Records of failures are saved at once; plain progress at most
    * every saveEveryMs: a crash in between sends those events again (delivery is at least once).
    */
-  private saveIfDue(onlyWhenDue: boolean): void {
+  private async saveIfDue(onlyWhenDue: boolean): Promise<void> {
     if (!this.unsavedWork()) return
     if (onlyWhenDue && Date.now() - this.lastSave < this.saveEveryMs) return
-    this.save({destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}, this.cursor, this.histogram)
+    await this.save({destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}, this.cursor, this.histogram)
   }
 
   /** Writes the outcome with the cursor and counters; only once it is written do they count as saved (and the cursor move). */
-  private save(outcome: DeliveryOutcome, cursor: number, histogram: LatencyHistogram): void {
-    this.options.store.recordOutcome({
+  private async save(outcome: DeliveryOutcome, cursor: number, histogram: LatencyHistogram): Promise<void> {
+    const generation = this.generation
+    await this.options.store.recordOutcome({
       ...outcome,
       cursor,
       delivered: this.unsaved.delivered + outcome.delivered,
       failedAttempts: this.unsaved.failedAttempts + outcome.failedAttempts,
       latency: histogram.serialise(),
     })
-    this.cursor = cursor
-    this.savedCursor = cursor
+    // Only the running loop (or stop(), after it) saves or counts: nothing was counted meanwhile.
     this.unsaved = {delivered: 0, failedAttempts: 0}
     this.lastSave = Date.now()
+    // The events were deleted while it was written (restart()): the cursor stays where numbering starts again.
+    if (generation !== this.generation) return
+    this.cursor = cursor
+    this.savedCursor = cursor
   }
 
   /** Stops sending: a send in flight is abandoned (its events go again next time); progress is saved. */
@@ -491,9 +543,10 @@ export class DestinationWorker {
     clearTimeout(this.timer)
     clearTimeout(this.lingerTimer)
     this.stopController.abort(new Stopping())
+    await this.opened.catch(() => undefined)
     await this.loop
     try {
-      this.saveIfDue(false)
+      await this.saveIfDue(false)
     } catch (error) {
       // Progress not saved is sent again next time (at least once); the adapter still closes.
       this.options.log.error(`destination "${this.name}": could not save its progress: ${(error as Error).message}`)

@@ -212,21 +212,33 @@ export interface DeliveryQuery {
   limit: number
 }
 
-/** Delivery bookkeeping: the cursor per destination and the records of events off its path. */
+/** Queued events after a cursor (DeliveryStore.queuedEvents). */
+export interface QueuedEvents {
+  events: QueuedEvent[]
+  cursor: number
+  complete: boolean
+}
+
+/**
+ * Delivery bookkeeping: the cursor per destination and the records of events off its path. What
+ * the delivery worker calls is Awaitable (the worker awaits each call, one round at a time);
+ * recordsOf and destinationState are read with history and stay synchronous.
+ */
 export interface DeliveryStore {
   /** The destination's state; a destination seen for the first time starts at the newest event. */
-  openDestination(name: string): DestinationState
+  openDestination(name: string): Awaitable<DestinationState>
   /**
    * Events after the cursor that match the filter, oldest first; the cursor to move to when they
    * are done; and whether that cursor is the newest event stored (nothing left to read).
    */
-  queuedEvents(after: number, filter: DestinationFilter, limit: number): {events: QueuedEvent[]; cursor: number; complete: boolean}
-  openDeliveries(destination: string, limit: number): OpenDelivery[]
+  queuedEvents(after: number, filter: DestinationFilter, limit: number): Awaitable<QueuedEvents>
+  openDeliveries(destination: string, limit: number): Awaitable<OpenDelivery[]>
   /** Users with an open delivery at the destination: their newer events must wait. */
-  heldUsers(destination: string): Set<string>
+  heldUsers(destination: string): Awaitable<Set<string>>
   /** Epoch ms of the earliest retry due, or undefined with nothing to retry. */
-  nextRetryAt(destination: string): number | undefined
-  recordOutcome(outcome: DeliveryOutcome): void
+  nextRetryAt(destination: string): Awaitable<number | undefined>
+  /** Writes the round's records, counters and cursor at once: the worker moves its cursor only once this is done. */
+  recordOutcome(outcome: DeliveryOutcome): Awaitable<void>
   /** The delivery records of these events, at every destination. */
   recordsOf(seqs: readonly number[]): {seq: number; destination: string; status: DeliveryStatus; attempts: number}[]
   /** Sends dead-lettered events again; answers how many. */
