@@ -1,5 +1,11 @@
 #!/usr/bin/env -S node --import tsx
 // Runs the TypeScript sources directly (no build), for working on cdp itself.
-import {execute} from '@oclif/core'
+import {followLauncher, needsRelaunch, relaunch} from './relaunch.js'
 
-await execute({development: true, dir: import.meta.url})
+if (needsRelaunch()) {
+  await relaunch()
+} else {
+  followLauncher()
+  const {execute} = await import('@oclif/core')
+  await execute({development: true, dir: import.meta.url})
+}

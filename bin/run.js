@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {followLauncher, needsRelaunch, relaunch} from './relaunch.js'
 
-// React (cdp tail's view) runs its production build unless told otherwise: the development build
-// costs a third more CPU at 1,000 events/s.
-process.env.NODE_ENV ??= 'production'
-
-await execute({dir: import.meta.url})
+if (needsRelaunch()) {
+  await relaunch()
+} else {
+  followLauncher()
+  const {execute} = await import('@oclif/core')
+  // React (cdp tail's view) runs its production build unless told otherwise: the development build
+  // costs a third more CPU at 1,000 events/s.
+  process.env.NODE_ENV ??= 'production'
+  await execute({dir: import.meta.url})
+}

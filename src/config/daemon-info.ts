@@ -16,8 +16,17 @@ export function writeDaemonInfo(dir: string, info: DaemonInfo): void {
   writePrivateFile(workspacePaths(dir).daemonFile, JSON.stringify(info, null, 2) + '\n')
 }
 
+/**
+ * The process the user started: this one, or the launcher that started it again with
+ * --no-node-snapshot (bin/relaunch.js), which passes signals on and exits with it.
+ */
+export function daemonPid(): number {
+  const launcher = Number(process.env.CDP_LAUNCHER_PID)
+  return Number.isInteger(launcher) && launcher === process.ppid ? launcher : process.pid
+}
+
 /** Removes the file, only if it is still this process's (a second daemon may have replaced it). */
-export function removeDaemonInfo(dir: string, pid = process.pid): void {
+export function removeDaemonInfo(dir: string, pid = daemonPid()): void {
   if (readDaemonInfo(dir, {checkAlive: false})?.pid === pid) rmSync(workspacePaths(dir).daemonFile, {force: true})
 }
 

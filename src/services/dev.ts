@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
+import {daemonPid, removeDaemonInfo, writeDaemonInfo} from '../config/daemon-info.js'
 import {loadConfig} from '../config/load.js'
 import {sourcePlanFolders} from '../config/plan-folders.js'
 import {watchConfig} from '../config/watch.js'
@@ -168,7 +168,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     )
     await configWatcher.ready
     shutdown.add('cdp.json watcher', () => configWatcher.close())
-    writeDaemonInfo(paths.dir, {url: server.url, pid: process.pid, startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
+    writeDaemonInfo(paths.dir, {url: server.url, pid: daemonPid(), startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
     let stopping: Promise<void> | undefined
     return {
       url: server.url,

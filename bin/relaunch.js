@@ -1,0 +1,53 @@
+// isolated-vm (user functions) needs V8 started without Node's startup snapshot, and that can only
+// be chosen when node starts: not at run time, not through NODE_OPTIONS. So a command that may run
+// functions, started by a plain `node bin/run.js`, `npx cdp` or an npm script, starts itself again
+// with --no-node-snapshot and stands in for that child: the same stdio, every stop signal passed
+// on once (the child has its own process group, so a terminal's Ctrl-C reaches it only through
+// here), the same exit code or signal. If this process dies without passing anything on (SIGKILL),
+// the child sees its IPC channel close and kills itself the same way.
+import {spawn} from 'node:child_process'
+
+/** Commands whose work can run a user function. */
+const functionCommands = new Set(['dev', 'fn', 'replay', 'test'])
+
+const flag = '--no-node-snapshot'
+
+/** True when this process must start again with the flag before running the command in argv. */
+export function needsRelaunch(argv = process.argv, execArgv = process.execArgv) {
+  if (execArgv.includes(flag)) return false
+  const command = argv.slice(2).find((arg) => !arg.startsWith('-'))
+  return command !== undefined && functionCommands.has(command.split(':')[0])
+}
+
+const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+
+/** Runs this same command again in a child node with the flag; never returns. */
+export async function relaunch() {
+  const child = spawn(process.execPath, [flag, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+    env: {...process.env, CDP_LAUNCHER_PID: String(process.pid)},
+  })
+  for (const signal of forwarded) process.on(signal, () => child.kill(signal))
+  const [code, signal] = await new Promise((resolve) => {
+    child.on('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
+    child.on('error', (error) => {
+      process.stderr.write(`cdp: could not start ${process.execPath} ${flag}: ${error.message}\n`)
+      resolve([1, null])
+    })
+  })
+  if (signal) {
+    // Ended by a signal: end the same way, so a shell or a test sees what it would have seen.
+    for (const name of forwarded) process.removeAllListeners(name)
+    process.kill(process.pid, signal)
+    return
+  }
+  process.exit(code ?? 1)
+}
+
+/** In the relaunched child: die with the launcher, which holds the terminal and the caller's wait. */
+export function followLauncher() {
+  if (process.env.CDP_LAUNCHER_PID === undefined || !process.channel) return
+  process.channel.unref()
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'))
+}
