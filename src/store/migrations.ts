@@ -116,6 +116,40 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX deliveries_event_seq ON deliveries (event_seq);
     `,
   },
+  {
+    version: 5,
+    description: 'user functions: the records of runs worth reading again, and a count of every run',
+    sql: `
+      -- Kept only for runs with console lines, errors, drops and source functions' requests, and
+      -- only the newest (the run log's flush deletes older ones): a successful run is just counted.
+      CREATE TABLE function_runs (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        function TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        target TEXT NOT NULL,
+        message_id TEXT,
+        result TEXT NOT NULL,
+        error_class TEXT,
+        message TEXT,
+        -- The console lines, JSON: [{level, message, eventIndex?}].
+        console TEXT NOT NULL,
+        ms REAL NOT NULL
+      ) STRICT;
+      -- cdp fn logs NAME: the newest of one function.
+      CREATE INDEX function_runs_function ON function_runs (function, id);
+
+      CREATE TABLE function_counts (
+        function TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (function, stage, target, result)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 export const latestSchemaVersion = migrations[migrations.length - 1].version

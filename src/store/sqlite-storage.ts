@@ -1,5 +1,6 @@
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../log.js'
+import type {FunctionRunStore} from './function-runs.js'
 import {CheckpointHealth} from './checkpoint-health.js'
 import {Checkpointer, type WalUpkeep} from './checkpointer.js'
 import {GroupCommitter} from './group-commit.js'
@@ -12,11 +13,13 @@ import type {DeliveryStore, EventStore, EventWriter} from './types.js'
 export class SqliteStorage implements Storage {
   readonly events: EventStore
   readonly deliveries: DeliveryStore
+  readonly functionRuns: FunctionRunStore
   readonly meta: MetaStore
 
   constructor(protected readonly store: SqliteStore) {
     this.events = store
     this.deliveries = store.deliveries
+    this.functionRuns = store.functionRuns
     this.meta = store.meta
   }
 

@@ -9,6 +9,7 @@ import {latestSchemaVersion, migrations} from './migrations.js'
 import {OpenFiles} from './open-files.js'
 import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
 import {SqliteDeliveries} from './sqlite-deliveries.js'
+import {SqliteFunctionRuns} from './sqlite-function-runs.js'
 import {isNotWritable, StoreUnavailableError, storeNotWritable} from './store-errors.js'
 import type {MetaStore} from './storage.js'
 import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
@@ -72,6 +73,8 @@ export class SqliteStore implements EventStore {
   private readonly appendMany?: (events: readonly NewEvent[]) => AppendResult
   /** Delivery bookkeeping, on the same connection so it shares transactions with events. */
   readonly deliveries: SqliteDeliveries
+  /** Function run records, on the same connection. */
+  readonly functionRuns: SqliteFunctionRuns
   private readonly openFiles?: OpenFiles
   /** The files whose replacement loses commits: checked after each one. */
   private readonly dataFiles: readonly string[]
@@ -94,6 +97,7 @@ export class SqliteStore implements EventStore {
       this.db.pragma('busy_timeout = 5000')
       this.checkVersion()
       this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
+      this.functionRuns = new SqliteFunctionRuns(this.db, (sql) => this.prepared(sql), () => void this.writable())
       return
     }
     let db: Database.Database | undefined
@@ -112,6 +116,7 @@ export class SqliteStore implements EventStore {
       this.guardTimer.unref()
     }
     this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
+    this.functionRuns = new SqliteFunctionRuns(this.db, (sql) => this.prepared(sql), () => void this.writable())
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

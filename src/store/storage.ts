@@ -1,3 +1,4 @@
+import type {FunctionRunStore} from './function-runs.js'
 import type {StoreUnavailableError} from './store-errors.js'
 import type {AppendResult, Awaitable, DeliveryStore, EventStore, EventWriter, NewEvent} from './types.js'
 
@@ -15,6 +16,8 @@ export interface MetaStore {
 export interface Storage {
   readonly events: EventStore
   readonly deliveries: DeliveryStore
+  /** User functions' run records and counts: appended by the daemon's run log, read by `cdp fn logs` and `cdp deliveries`. */
+  readonly functionRuns: FunctionRunStore
   readonly meta: MetaStore
   /** Releases what the storage holds (connections, threads, the daemon's lock). */
   close(): Promise<void>

@@ -45,6 +45,7 @@ async function recordingStorage(dir: string): Promise<{storage: DaemonStorage; c
   const storage: DaemonStorage = {
     events: recorded(inner.events, 'events', calls),
     deliveries: recorded(inner.deliveries, 'deliveries', calls),
+    functionRuns: recorded(inner.functionRuns, 'functionRuns', calls),
     meta: recorded(inner.meta, 'meta', calls),
     writer: recorded(inner.writer, 'writer', calls),
     location: inner.location,
