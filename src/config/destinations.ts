@@ -5,13 +5,15 @@
  */
 import type {FromSchema, JSONSchema} from 'json-schema-to-ts'
 import {messageTypes} from '../message/types.js'
+import {functionNameSchema} from './functions-schema.js'
+import {transformationsSchema} from './transformations-schema.js'
 
 const stringList = {type: 'array', items: {type: 'string', minLength: 1}, uniqueItems: true} as const
 
 /** Settings every destination takes, beside its type's own. */
 const commonProperties = {
   name: {description: 'A short name, shown in cdp deliveries.', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64},
-  type: {description: 'webhook, file, segment or postgres.', type: 'string'},
+  type: {description: 'webhook, file, segment, postgres or function.', type: 'string'},
   enabled: {description: 'false keeps the destination configured but sends nothing.', type: 'boolean'},
   events: {description: 'Only these track event names (and page/screen names).', ...stringList},
   types: {description: 'Only these message types.', type: 'array', uniqueItems: true, items: {enum: messageTypes}},
@@ -19,6 +21,8 @@ const commonProperties = {
   batchSize: {description: 'Events sent in one request at most.', type: 'integer', minimum: 1, maximum: 2500},
   concurrency: {description: 'Sends in flight at once; one user\'s events always go in order.', type: 'integer', minimum: 1, maximum: 64},
   timeoutMs: {description: 'How long one send may take before it counts as failed and is retried.', type: 'integer', minimum: 1, maximum: 600000},
+  transformations: transformationsSchema,
+  insert: {description: 'An insert function (kind "insert") run on each event after the filter above and the transformations, before it is sent: on live delivery and on anything sent again.', ...functionNameSchema},
   retry: {
     type: 'object',
     additionalProperties: false,
@@ -92,6 +96,13 @@ export const destinationSchemas = {
     },
     ['connectionString'],
   ),
+  function: destinationSchema(
+    {
+      function: {description: 'The destination function (kind "destination") that sends the events.', ...functionNameSchema},
+      settings: {description: 'Settings for this destination, over the function\'s own (same {"env": "NAME"} form).', type: 'object'},
+    },
+    ['function'],
+  ),
 } as const
 
 export type DestinationType = keyof typeof destinationSchemas
@@ -111,6 +122,7 @@ interface SettingsByType {
   file: FromSchema<typeof destinationSchemas.file>
   segment: FromSchema<typeof destinationSchemas.segment>
   postgres: FromSchema<typeof destinationSchemas.postgres>
+  function: FromSchema<typeof destinationSchemas.function>
 }
 
 /** The settings every destination takes, whatever its type (retry's attempts and waits among them). */
@@ -122,6 +134,8 @@ export const destinationDefaults: Record<DestinationType, {batchSize: number; co
   file: {batchSize: 500, concurrency: 1},
   segment: {batchSize: 100, concurrency: 2},
   postgres: {batchSize: 500, concurrency: 1},
+  // Each call runs the user's handler once per event (onBatch takes the batch when batchSize is set).
+  function: {batchSize: 1, concurrency: 4},
 }
 
 export const retryDefaults = {maxAttempts: 10, initialDelayMs: 1000, maxDelayMs: 5 * 60 * 1000}

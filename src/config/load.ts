@@ -1,8 +1,12 @@
 import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
 import {isPlainObject} from '../message/json-value.js'
 import {printable} from '../printable.js'
+import type {FunctionDefinition} from '../functions/types.js'
+import {functionDefinitions} from './functions.js'
+import {transformationPathMeaning, transformationPathPattern} from './transformations-schema.js'
 import {destinationSchemas, destinationTypes, fileModePattern, headerNamePattern, headerValuePattern} from './destinations.js'
 import {configSchema, type ConfigFile, type WorkspaceConfig} from './schema.js'
 import {configFileName, workspacePaths} from './workspace.js'
@@ -16,12 +20,15 @@ export interface LoadedConfig {
   config: WorkspaceConfig
   /** The file it came from; undefined when the workspace has none and defaults apply. */
   file?: string
+  /** Its functions, resolved: files found, settings' environment variables read. */
+  functions: FunctionDefinition[]
 }
 
 /** What a pattern means, for the patterns whose regular expression would not tell a user. */
 const patternMeanings = new Map<string, string>([
   [headerNamePattern, "is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only"],
   [headerValuePattern, 'holds a line break (CR or LF) or another control character, which would end the header or garble it: use printable text only'],
+  [transformationPathPattern, transformationPathMeaning],
   [fileModePattern, 'is not a file mode you can read and write: use four octal digits starting 06 or 07, such as "0600" or "0640"'],
 ])
 
@@ -56,24 +63,11 @@ function pointerToken(key: string): string {
 
 /** Every problem of a config object at once, each with its JSON path. Empty when valid. */
 export function configProblems(value: unknown): string[] {
-  const problems = validateConfig(value) ? fieldProblems(value) : schemaProblems(validateConfig.errors ?? [])
-  const functions = functionsProblem(value)
-  if (functions !== undefined) problems.push(functions)
-  return problems
+  return validateConfig(value) ? fieldProblems(value) : schemaProblems(validateConfig.errors ?? [])
 }
 
 function schemaProblems(errors: readonly ErrorObject[]): string[] {
   return errors.map((error) => describeAjvError(error)).filter((problem) => problem !== undefined)
-}
-
-/**
- * cdp does not run user functions yet (they come with the functions runtime), so a function listed
- * in cdp.json is refused rather than silently left out of the message path.
- */
-function functionsProblem(value: unknown): string | undefined {
-  if (!isPlainObject(value) || !Array.isArray(value.functions) || value.functions.length === 0) return undefined
-  const count = value.functions.length
-  return `/functions: functions are not supported yet, so cdp cannot run the ${count} listed here; remove ${count === 1 ? 'it' : 'them'} (an empty list is fine)`
 }
 
 /** What the schema cannot say: names and write keys used twice, a destination's own settings, unknown sources. */
@@ -137,6 +131,9 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
     })
   }
   const problems = configProblems(parsed)
+  // Files and environment variables are checked once the shape holds.
+  const functions = problems.length === 0 ? functionDefinitions(parsed as WorkspaceConfig, path.dirname(file)) : {definitions: [], problems: []}
+  problems.push(...functions.problems)
   if (problems.length > 0) {
     throw new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
       hint: `Fix these fields in ${configFileName}; the README's "The workspace" section describes it.`,
@@ -144,5 +141,5 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
     })
   }
   // No problem left: the schema held, and each destination held its own type's schema too.
-  return {config: parsed as WorkspaceConfig, file}
+  return {config: parsed as WorkspaceConfig, file, functions: functions.definitions}
 }

@@ -1,5 +1,7 @@
 import type {FromSchema} from 'json-schema-to-ts'
 import {casings} from '../plan/conventions.js'
+import {functionNameSchema, functionSchema} from './functions-schema.js'
+import {transformationsSchema} from './transformations-schema.js'
 import type {CommonDestinationSettings, DestinationSettings, DestinationType} from './destinations.js'
 
 /** The JSON Schema of cdp.json: the one source of truth for its shape, and for its types below. */
@@ -52,6 +54,8 @@ export const configSchema = {
               emitViolations: {description: 'Add a "Violation Generated" track event for each violation.', type: 'boolean'},
             },
           },
+          transformations: transformationsSchema,
+          insert: {description: 'An insert function (kind "insert") run on this source\'s events before they are checked and stored, after its transformations; the raw payload is kept as received.', ...functionNameSchema},
         },
       },
     },
@@ -78,9 +82,9 @@ export const configSchema = {
       },
     },
     functions: {
-      description: 'User functions run on the event stream.',
+      description: 'User functions run on the event stream: files in functions/, run in a sandbox.',
       type: 'array',
-      items: {type: 'object'},
+      items: functionSchema,
     },
   },
 } as const
@@ -97,6 +101,8 @@ export type WorkspaceConfig = Omit<ConfigFile, 'destinations'> & {destinations?:
 export type SourceConfig = WorkspaceConfig['sources'][number]
 
 export type ProtocolsSettings = NonNullable<SourceConfig['protocols']>
+
+export type FunctionConfig = NonNullable<WorkspaceConfig['functions']>[number]
 
 /**
  * A destination as cdp.json holds it once loaded: its type, and that type's settings (the common ones

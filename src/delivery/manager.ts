@@ -3,7 +3,7 @@ import {errorMessage, ExitCode, UserError} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {DeliveryStore, NewEvent} from '../store/types.js'
 import {createAdapter} from './adapters.js'
-import type {DeliveryResult, DestinationAdapter} from './types.js'
+import type {AdapterContext, DeliveryResult, DestinationAdapter} from './types.js'
 import {DestinationWorker} from './worker.js'
 
 export interface DeliveryManagerOptions {
@@ -14,6 +14,8 @@ export interface DeliveryManagerOptions {
   onResults?: (results: DeliveryResult[]) => void
   wantResults?: () => boolean
   pollMs?: number
+  /** Loaded functions, for destination functions and insert functions, and where their records go. */
+  functions?: AdapterContext['functions']
 }
 
 interface Running {
@@ -94,7 +96,7 @@ export class DeliveryManager {
 
   /** The destination's adapter, opened: fails with a clear error when the destination cannot be reached. */
   private async openAdapter(config: DestinationConfig): Promise<DestinationAdapter> {
-    const adapter = createAdapter(config, {dir: this.options.dir, log: this.options.log})
+    const adapter = createAdapter(config, {dir: this.options.dir, log: this.options.log, functions: this.options.functions})
     try {
       await adapter.open?.()
     } catch (error) {

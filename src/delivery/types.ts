@@ -2,6 +2,8 @@ import type {DestinationSettings, DestinationType} from '../config/destinations.
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
 import type {DeliveryStatus} from '../store/types.js'
+import type {FunctionRunSink} from '../functions/types.js'
+import type {FunctionLookup} from '../functions/steps.js'
 
 /** One stored event on its way to a destination. */
 export interface OutgoingEvent {
@@ -31,13 +33,21 @@ export interface DeliveryResult {
 }
 
 /**
+ * One event's fate when a send settled some events of a batch one way and others another: an
+ * insert function dropped one, a destination function's onBatch answered a status per event.
+ */
+export type EventSendResult = {status: 'delivered'} | {status: 'dropped'; reason: string} | {status: 'failed'; error: DeliveryError}
+
+/**
  * Sends events to one destination. send() resolves when the destination has accepted the whole
  * batch and rejects with a DeliveryError otherwise; it must not keep the events after it settles.
+ * It may instead resolve with one result per event, in order, when their fates differ: only the
+ * failed ones are then retried.
  */
 export interface DestinationAdapter {
   /** Checks the destination can be reached (a database connection, say); rejects with a clear error when not. */
   open?(): Promise<void>
-  send(batch: readonly OutgoingEvent[], signal: AbortSignal): Promise<void>
+  send(batch: readonly OutgoingEvent[], signal: AbortSignal): Promise<void | EventSendResult[]>
   close(): Promise<void>
 }
 
@@ -45,6 +55,8 @@ export interface AdapterContext {
   /** The workspace folder: relative paths in settings are relative to it. */
   dir: string
   log: Logger
+  /** Loaded functions (destination functions, insert functions) and where their records go. */
+  functions?: {lookup: FunctionLookup; sink: FunctionRunSink}
 }
 
 /** Makes the adapter of one destination type, from that type's settings. */

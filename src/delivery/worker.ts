@@ -7,7 +7,7 @@ import type {Awaitable, DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryS
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
-import {DeliveryError, type DeliveryResult, type DestinationAdapter, type OutgoingEvent} from './types.js'
+import {DeliveryError, type DeliveryResult, type DestinationAdapter, type EventSendResult, type OutgoingEvent} from './types.js'
 
 export interface WorkerOptions {
   config: DestinationConfig
@@ -389,10 +389,25 @@ export class DestinationWorker {
   private async sendBatch(batch: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<boolean> {
     const began = Date.now()
     try {
-      await this.send(batch.map((item) => item.event))
+      const results = await this.send(batch.map((item) => item.event))
       const ms = Date.now() - began
-      for (const item of batch) delivered.push({item, ms})
-      return false
+      if (!results) {
+        for (const item of batch) delivered.push({item, ms})
+        return false
+      }
+      // A fate per event (an insert function dropped some, onBatch answered per event): only the failed ones go again.
+      const at = Date.now()
+      let stop = false
+      batch.forEach((item, index) => {
+        const result = results[index] ?? {status: 'failed', error: new DeliveryError('the destination gave no result for this event', {retryable: true})}
+        if (result.status !== 'failed') {
+          delivered.push({item, ms})
+          return
+        }
+        failures.push({items: [item], error: result.error, ms, at})
+        if (result.error.retryable) stop = true
+      })
+      return stop
     } catch (error) {
       if (error instanceof Stopping) return true
       const failure = asDeliveryError(error)
@@ -411,11 +426,11 @@ export class DestinationWorker {
     }
   }
 
-  private async send(events: OutgoingEvent[]): Promise<void> {
+  private async send(events: OutgoingEvent[]): Promise<void | EventSendResult[]> {
     const timeout = AbortSignal.timeout(this.timeoutMs)
     const signal = AbortSignal.any([this.stopController.signal, timeout])
     try {
-      await this.options.adapter.send(events, signal)
+      return await this.options.adapter.send(events, signal)
     } catch (error) {
       if (this.stopController.signal.aborted) throw new Stopping()
       if (timeout.aborted) throw new DeliveryError(`timed out after ${this.timeoutMs} ms`, {retryable: true})

@@ -17,6 +17,11 @@ export interface NormalizeContext {
   /** Batch-level context, integrations and sentAt, applied to each item. */
   batch?: {context?: JsonObject; integrations?: JsonObject; sentAt?: unknown}
   newMessageId?: () => string
+  /**
+   * The input was normalised before and changed since (by an insert function): its rules are
+   * checked again, but its timestamp is kept as it is (corrected for clock skew once, on arrival).
+   */
+  renormalize?: boolean
 }
 
 export type NormalizeResult = {ok: true; message: SegmentMessage} | {ok: false; problem: MessageProblem}
@@ -180,7 +185,9 @@ export function normalizeMessage(input: unknown, context: NormalizeContext): Nor
   // The client's clock time of the call: timestamp, or originalTimestamp where a client sent only that.
   const clientTime = timestamp.ms ?? original.ms
   const receivedAtIso = context.receivedAtIso ?? new Date(context.receivedAt).toISOString()
-  if (clientTime === undefined) {
+  if (context.renormalize && timestamp.ms !== undefined) {
+    message.timestamp = new Date(timestamp.ms).toISOString()
+  } else if (clientTime === undefined) {
     message.timestamp = receivedAtIso
   } else {
     message.originalTimestamp = (input.originalTimestamp ?? input.timestamp) as string

@@ -6,6 +6,8 @@ import {ownValue} from '../message/own-keys.js'
 import type {AcceptedMessage} from '../message/request.js'
 import type {SegmentMessage} from '../message/types.js'
 import type {AppendResult, EventWriter, NewEvent} from '../store/types.js'
+import type {FunctionFailure, FunctionRunSink} from '../functions/types.js'
+import {hasSteps, runSteps, type FunctionLookup, type StepsConfig} from '../functions/steps.js'
 import {applyPolicy, violationEvents, type PolicyOutcome} from './policy.js'
 
 /** Plan outcome of one message: null when no plan applies. */
@@ -15,6 +17,8 @@ interface Checked {
 }
 
 const unchecked: Checked = {violations: null, policy: null}
+
+const noFunctions: FunctionLookup = {get: () => undefined, unavailable: (name) => `function "${name}" is not loaded (this pipeline runs no functions)`}
 
 /** A field's own string value, or null: an indexed column never holds what the stored JSON lacks, nor a non-string. */
 function column(message: SegmentMessage, field: string): string | null {
@@ -53,8 +57,23 @@ export function toNewEvent(source: string, message: SegmentMessage, raw: string,
   }
 }
 
-export interface SourceSettings {
+export interface SourceSettings extends StepsConfig {
   protocols?: ProtocolsSettings
+}
+
+/**
+ * An insert function on a source failed in a way trying again may cure (RetryError, a time-out, a
+ * function that has not loaded): nothing of the request is stored, and the server answers 503 so
+ * that the SDK sends it again.
+ */
+export class SourceStepsFailed extends Error {
+  constructor(
+    readonly source: string,
+    readonly failure: FunctionFailure,
+  ) {
+    super(`the insert function of source "${source}" failed (${failure.errorClass}: ${failure.message}); nothing in this request was stored, so send it again`)
+    this.name = 'SourceStepsFailed'
+  }
 }
 
 /**
@@ -67,9 +86,41 @@ export class Pipeline {
     private readonly plans?: PlanRegistry,
     /** Each source's settings by name; read on every ingest, so a config reload applies at once. */
     private readonly settings: (source: string) => SourceSettings | undefined = () => undefined,
+    /** Loaded functions, and where their records go: a source's insert function runs here. */
+    private readonly functions?: {lookup: FunctionLookup; sink: FunctionRunSink},
   ) {}
 
   ingest(source: string, messages: readonly AcceptedMessage[]): Promise<AppendResult> {
+    const settings = this.settings(source)
+    if (hasSteps(settings) && messages.length > 0) return this.withSteps(source, settings as StepsConfig, messages).then((kept) => this.check(source, kept))
+    return this.check(source, messages)
+  }
+
+  /**
+   * A source's transformations and insert function, before the plan and the store (as Segment's
+   * source insert functions): each message goes on changed, as several, or not at all; its raw
+   * payload stays as received. A failure worth retrying refuses the whole request; any other
+   * failure drops that message alone (recorded with the function's records).
+   */
+  private async withSteps(source: string, config: StepsConfig, messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]> {
+    const functions = this.functions ?? {lookup: noFunctions, sink: {record: () => undefined}}
+    const results = await runSteps(
+      messages.map((accepted) => accepted.message),
+      config,
+      {stage: 'source', target: source},
+      functions,
+    )
+    const retry = results.find((result) => result.failure?.retryable)?.failure
+    if (retry) throw new SourceStepsFailed(source, retry)
+    const kept: AcceptedMessage[] = []
+    results.forEach((result, index) => {
+      for (const message of result.messages) kept.push({index: messages[index].index, message, raw: messages[index].raw})
+    })
+    return kept
+  }
+
+  private check(source: string, messages: readonly AcceptedMessage[]): Promise<AppendResult> {
+    if (messages.length === 0) return Promise.resolve({inserted: 0, duplicates: 0, stored: []})
     const plan = this.plans?.forSource(source)
     if (!plan) {
       const rows = new Array<NewEvent>(messages.length)

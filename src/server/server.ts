@@ -20,6 +20,8 @@ import {formatHost, listeningUrls} from './host.js'
 import {sendError, sendJson, sendSuccess} from './respond.js'
 import {analyticsSettings, settingsWriteKey} from './settings.js'
 import {handleTracking, trackingEndpoints} from './tracking.js'
+import {handleSourceFunction, sourceFunctionPrefix, type SourceFunctionDeps} from './source-function.js'
+import {SourceStepsFailed} from '../pipeline/pipeline.js'
 
 export interface ServerDeps {
   sources: SourceRegistry
@@ -34,6 +36,8 @@ export interface ServerDeps {
   stream?: StreamDeps
   /** Who may use /api/*: names allowed beside loopback ones, and the token required off loopback. */
   access?: AccessOptions
+  /** Loaded functions: source functions answer POST /v1/functions/NAME. */
+  functions?: SourceFunctionDeps['functions']
   deliveries?: {
     store: DeliveryStore
     /** The destinations in force (cdp.json may change while the daemon runs). */
@@ -85,6 +89,11 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
   if (endpoint) {
     if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${path} takes POST, not ${method}`, {})
     await handleTracking(req, res, endpoint, {sources: deps.sources, pipeline: deps.pipeline, bodyTimeoutMs})
+    return
+  }
+  if (path.startsWith(sourceFunctionPrefix) && deps.functions) {
+    const name = path.slice(sourceFunctionPrefix.length)
+    await handleSourceFunction(req, res, name, {sources: deps.sources, pipeline: deps.pipeline, functions: deps.functions, bodyTimeoutMs})
     return
   }
   if (path === '/v1/m' && method === 'POST') {
@@ -188,6 +197,9 @@ export function createRequestHandler(deps: ServerDeps, access: AccessGuard): (re
       } else if (error instanceof StoreUnavailableError) {
         // Nothing was stored and nothing will be until a restart: 503, which SDKs retry.
         sendError(res, new HttpError(503, error.code, `${error.message} ${error.hint}`), req)
+      } else if (error instanceof SourceStepsFailed) {
+        // Nothing of the request was stored, and trying again may work: SDKs retry a 503.
+        sendError(res, new HttpError(503, 'function_failed', error.message, {errorClass: error.failure.errorClass}), req)
       } else if (error instanceof UserError) {
         sendError(res, new HttpError(400, error.code, error.message), req)
       } else {

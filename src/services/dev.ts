@@ -11,6 +11,8 @@ import type {SourceConfig} from '../config/schema.js'
 import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
 import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
+import {FunctionRegistry} from '../functions/registry.js'
+import type {FunctionRunSink} from '../functions/types.js'
 import {PlanRegistry} from '../plan/registry.js'
 import {describeReload, watchPlans} from '../plan/watch.js'
 import {parseAllowedHosts} from '../server/access.js'
@@ -95,7 +97,13 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   const shutdown = new Shutdown()
   shutdown.add('event store', () => storage.close())
   const hub = new StreamHub()
+  // Closed after delivery and the server (added before them): nothing calls a function after this.
+  const functionRegistry = new FunctionRegistry({log: options.log})
+  shutdown.add('functions', () => functionRegistry.close())
+  const functionRuns: FunctionRunSink = {record: () => undefined}
+  const functions = {lookup: functionRegistry, sink: functionRuns}
   const deliveries = new DeliveryManager({
+    functions,
     store: storage.deliveries,
     dir: paths.dir,
     log: options.log,
@@ -123,11 +131,12 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     const plans = new PlanRegistry()
     let settingsBySource = new Map(sources.map((source) => [source.name, source]))
     let planWatcher = await startPlans(plans, sourcePlanFolders(paths, sources), options.log)
+    await functionRegistry.apply(loaded?.functions ?? [])
     shutdown.add('plan watcher', () => planWatcher.close())
     await deliveries.start(loaded?.config.destinations ?? [])
     shutdown.add('delivery workers', () => deliveries.stop())
     let destinations = loaded?.config.destinations ?? []
-    const pipeline = new Pipeline(storage.writer, plans, (source) => settingsBySource.get(source))
+    const pipeline = new Pipeline(storage.writer, plans, (source) => settingsBySource.get(source), functions)
     // Closed after the server: what requests still submitted is committed before delivery stops.
     shutdown.add('group commit', () => storage.writer.close())
     const {events, deliveries: deliveryStore} = storage
@@ -143,6 +152,12 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         deliveries: {store: deliveryStore, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
         stream: {hub, history: (filter, range) => historyEvents(events, deliveryStore, destinations, filter, range)},
         access: {allowHosts, token},
+        functions: {
+          get: (name) => functionRegistry.get(name),
+          unavailable: (name) => functionRegistry.unavailable(name),
+          definition: (name) => functionRegistry.definition(name),
+          sink: functionRuns,
+        },
       },
       {port: options.port, host: options.host},
     )
@@ -151,7 +166,9 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     shutdown.add('live stream', () => hub.close())
     const configWatcher = watchConfig(
       paths.dir,
-      async ({config}) => {
+      async ({config, functions: definitions}) => {
+        // Functions first: sources and destinations may name a function the same edit added.
+        await functionRegistry.apply(definitions)
         registry.replace(config.sources)
         settingsBySource = new Map(config.sources.map((source) => [source.name, source]))
         const folders = sourcePlanFolders(paths, config.sources)
