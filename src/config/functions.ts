@@ -60,6 +60,10 @@ function functionFile(entry: FunctionConfig, dir: string, at: string, problems: 
   return hasTs && !hasJs ? ts : js
 }
 
+function article(kind: FunctionKind): string {
+  return kind === 'insert' ? 'an' : 'a'
+}
+
 /** The source a source function emits as: its own `source`, else the source named like it. */
 export function functionSource(entry: Pick<FunctionConfig, 'name' | 'source'>): string {
   return entry.source ?? entry.name
@@ -103,7 +107,7 @@ export function functionDefinitions(config: WorkspaceConfig, dir: string, env: N
   const uses = (at: string, user: string, name: string, kind: FunctionKind) => {
     const found = byName.get(name)
     if (found === undefined) problems.push(`${at}: ${user} names function "${name}", which "functions" does not define`)
-    else if (found.kind !== kind) problems.push(`${at}: ${user} names function "${name}", a ${found.kind} function; it needs a ${kind} function`)
+    else if (found.kind !== kind) problems.push(`${at}: ${user} names function "${name}", ${article(found.kind)} ${found.kind} function; it needs ${article(kind)} ${kind} function`)
   }
   config.sources.forEach((source, index) => {
     if (source.insert !== undefined) uses(`/sources/${index}/insert`, `source "${source.name}"`, source.insert, 'insert')

@@ -6,6 +6,7 @@ import {isPlainObject} from '../message/json-value.js'
 import {printable} from '../printable.js'
 import type {FunctionDefinition} from '../functions/types.js'
 import {functionDefinitions} from './functions.js'
+import {allowedHostPattern} from './functions-schema.js'
 import {transformationPathMeaning, transformationPathPattern} from './transformations-schema.js'
 import {destinationSchemas, destinationTypes, fileModePattern, headerNamePattern, headerValuePattern} from './destinations.js'
 import {configSchema, type ConfigFile, type WorkspaceConfig} from './schema.js'
@@ -29,6 +30,7 @@ const patternMeanings = new Map<string, string>([
   [headerNamePattern, "is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only"],
   [headerValuePattern, 'holds a line break (CR or LF) or another control character, which would end the header or garble it: use printable text only'],
   [transformationPathPattern, transformationPathMeaning],
+  [allowedHostPattern, 'is not a host fetch() may reach: write a name or address ("api.example.com", "127.0.0.1"), optionally with ":port" or a leading "*." for subdomains; no scheme, no path'],
   [fileModePattern, 'is not a file mode you can read and write: use four octal digits starting 06 or 07, such as "0600" or "0640"'],
 ])
 

@@ -19,7 +19,7 @@ describe('cdp.json types derived from its schema', () => {
   it('a destination narrowed on its type has that type\'s settings, and every one has the common ones', () => {
     const url = (destination: DestinationConfig) => (destination.type === 'webhook' ? destination.url : undefined)
     expectTypeOf(url).returns.toEqualTypeOf<string | undefined>()
-    expectTypeOf<DestinationConfig['type']>().toEqualTypeOf<'webhook' | 'file' | 'segment' | 'postgres'>()
+    expectTypeOf<DestinationConfig['type']>().toEqualTypeOf<'webhook' | 'file' | 'segment' | 'postgres' | 'function'>()
     expectTypeOf<DestinationConfig['batchSize']>().toEqualTypeOf<number | undefined>()
     expectTypeOf<RetrySettings>().toEqualTypeOf<{maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number}>()
   })
@@ -31,6 +31,7 @@ describe('cdp.json types derived from its schema', () => {
       'Object Action' | 'Title Case' | 'snake_case' | 'camelCase' | 'PascalCase' | 'kebab-case' | undefined
     >()
     expectTypeOf<WorkspaceConfig['destinations']>().toEqualTypeOf<DestinationConfig[] | undefined>()
-    expectTypeOf<WorkspaceConfig['functions']>().toEqualTypeOf<{[key: string]: unknown}[] | undefined>()
+    expectTypeOf<NonNullable<WorkspaceConfig['functions']>[number]['kind']>().toEqualTypeOf<'source' | 'insert' | 'destination'>()
+    expectTypeOf<NonNullable<WorkspaceConfig['functions']>[number]['timeoutMs']>().toEqualTypeOf<number | undefined>()
   })
 })

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {configProblems, loadConfig} from '../../src/config/load.js'
@@ -95,28 +95,46 @@ describe('cdp.json', () => {
     })
   })
 
-  it('a function listed in "functions" is refused until cdp runs functions, with every other problem; an empty list is fine', async () => {
-    // Given functions that cdp would otherwise leave out of the message path without a word
-    const listed = workspace({sources: [{name: 'web', writeKey: 'short'}], functions: [{name: 'enrich', code: 'export default () => {}'}, {name: 'mask'}]})
-    expect(await startRefused(listed)).toEqual({
+  it('every problem of the functions list comes with its path: fields, files, environment variables, and names sources and destinations use', async () => {
+    // Given functions with a bad field, a missing file, an unset secret, and names used wrongly
+    const dir = workspace({
+      sources: [{name: 'web', writeKey: testSources[0].writeKey, insert: 'crm'}],
+      destinations: [
+        {name: 'crm', type: 'function', function: 'hash'},
+        {name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/x', insert: 'missing'},
+      ],
+      functions: [
+        {name: 'hash', kind: 'insert', settings: {salt: {env: 'CDP_TEST_UNSET_SALT'}}},
+        {name: 'crm', kind: 'destination'},
+        {name: 'stripe', kind: 'source'},
+      ],
+    })
+    mkdirSync(path.join(dir, 'functions'))
+    writeFileSync(path.join(dir, 'functions', 'hash.js'), 'async function onTrack(event) { return event }\n')
+    writeFileSync(path.join(dir, 'functions', 'stripe.js'), 'async function onRequest(request) {}\n')
+    // When cdp dev starts on it
+    const refused = await startRefused(dir)
+    // Then each problem is named with its path, and nothing starts
+    expect(refused).toEqual({
       exitCode: 1,
       lines: [
-        `Error: ${path.join(listed, 'cdp.json')} has 2 problems:`,
-        '  - /sources/0/writeKey: must NOT have fewer than 8 characters',
-        '  - /functions: functions are not supported yet, so cdp cannot run the 2 listed here; remove them (an empty list is fine)',
+        `Error: ${path.join(dir, 'cdp.json')} has 6 problems:`,
+        '  - /functions/0/settings/salt: environment variable CDP_TEST_UNSET_SALT is not set; set it before starting cdp, or write the value in cdp.json',
+        '  - /functions/1: function "crm" has no file: write functions/crm.js (cdp fn new crm --kind destination starts one), or name one with "file"',
+        '  - /functions/2: source function "stripe" emits as the source of the same name, which "sources" does not define; add {"name": "stripe", "writeKey": "…"} to "sources", or name one with "source"',
+        '  - /sources/0/insert: source "web" names function "crm", a destination function; it needs an insert function',
+        '  - /destinations/0/function: destination "crm" names function "hash", an insert function; it needs a destination function',
+        '  - /destinations/1/insert: destination "hook" names function "missing", which "functions" does not define',
         hint,
       ],
     })
-    // An empty list, as cdp init writes it, starts as usual
-    const empty = workspace({sources: testSources, destinations: [], functions: []})
-    const daemon = await startDaemonProcess(empty)
-    expect(daemon.sources.map((source) => source.name)).toEqual(testSources.map((source) => source.name))
-    expect(await daemon.stop()).toBe(0)
   })
 
-  it('one function listed is one problem; a cdp.json without "functions" or with an empty list has none', () => {
-    expect(configProblems({sources: testSources, functions: [{}]})).toEqual([
-      '/functions: functions are not supported yet, so cdp cannot run the 1 listed here; remove it (an empty list is fine)',
+  it('a function entry is checked by the schema: kind, limits and allowed hosts', () => {
+    expect(configProblems({sources: testSources, functions: [{name: 'x', kind: 'transform', timeoutMs: 0, allowedHosts: ['http://api.example.com']}]})).toEqual([
+      '/functions/0/kind: must be equal to one of the allowed values',
+      '/functions/0/timeoutMs: must be >= 10',
+      '/functions/0/allowedHosts/0: is not a host fetch() may reach: write a name or address ("api.example.com", "127.0.0.1"), optionally with ":port" or a leading "*." for subdomains; no scheme, no path',
     ])
     expect(configProblems({sources: testSources})).toEqual([])
     expect(configProblems({sources: testSources, functions: []})).toEqual([])
