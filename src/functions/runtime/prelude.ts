@@ -145,7 +145,8 @@ function failure(e) {
   try { name = typeof e.name === 'string' ? e.name : ''; } catch (x) {}
   for (const [n, C] of finalClasses) if (e instanceof C) return {c: n, m: message, t: false, s: stack};
   for (const [n, C] of retryClasses) if (e instanceof C) return {c: n, m: message, t: true, s: stack};
-  if (message === 'Not supported' && name === 'Error' && stack.indexOf('\n') < 0) {
+  // What V8 rejects import() with when the embedder has no module loader, as isolated-vm has not.
+  if (message === 'Not supported' && name === 'Error') {
     message = 'import() is not available in functions: modules cannot be loaded (Not supported)';
   }
   return {c: name || 'Error', m: message, t: true, s: stack};
@@ -667,6 +668,9 @@ function badReturn(name, value, what) {
 function insertOutcome(name, value, inText, allowArray) {
   if (value === undefined || value === null) return '{"r":"d","why":"returned nothing"}';
   let list;
+  if (typeof value !== 'object') {
+    return '{"r":"x","f":' + JSONstringify(badReturn(name, value, 'an insert function returns the event, or nothing to drop it')) + '}';
+  }
   if (isArray(value)) {
     if (!allowArray) return '{"r":"x","f":' + JSONstringify(badReturn(name, value, 'an insert function returns the event, or nothing to drop it')) + '}';
     list = value.filter(function (v) { return v !== null && v !== undefined; });

@@ -101,8 +101,6 @@ async function transpile(code: string, displayName: string): Promise<{code: stri
       sourceMap: true,
       inlineSources: false,
       removeComments: false,
-      // A script stays a script: no "use strict" added, no helpers, no module wrapper.
-      alwaysStrict: false,
       importHelpers: false,
       noEmitHelpers: true,
       verbatimModuleSyntax: false,
@@ -118,6 +116,9 @@ async function transpile(code: string, displayName: string): Promise<{code: stri
     }
     throw new FunctionLoadError(`TypeScript: ${text}`, displayName)
   }
-  const output = result.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
+  let output = result.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
+  // TypeScript adds "use strict" to every file; a script written without it stays sloppy, as it
+  // would run as .js. The line stays (empty) so the source map still lines up.
+  if (output.startsWith('"use strict";\n') && !/^\s*(['"])use strict\1/.test(code)) output = output.slice('"use strict";'.length)
   return {code: output, map: new SourceMap(JSON.parse(result.sourceMapText ?? '{}'))}
 }
