@@ -26,9 +26,17 @@ export type FetchImplementation = (
 export interface HostCall {
   id: number
   deadline: number
-  abort: AbortController
-  timers: Set<NodeJS.Timeout>
+  /** Made when the call first fetches (most calls never do). */
+  abort?: AbortController
+  timers?: Set<NodeJS.Timeout>
   ended: boolean
+  /** Ends the call with TimeoutError (set by the runtime). */
+  timeOut?: () => void
+}
+
+function signalOf(call: HostCall): AbortSignal {
+  call.abort ??= new AbortController()
+  return call.abort.signal
 }
 
 export interface FetchAnswer {
@@ -219,10 +227,10 @@ export async function hostFetch(
     if (call.ended) return {error: 'fetch(): the call has ended'}
     let response: Response
     try {
-      const init = {method, headers, body, signal: call.abort.signal, redirect: 'manual' as const}
+      const init = {method, headers, body, signal: signalOf(call), redirect: 'manual' as const}
       response = fetchImpl ? await fetchImpl(parsed.href, init) : await globalThis.fetch(parsed.href, init)
     } catch (error) {
-      return {error: call.abort.signal.aborted ? 'fetch(): the call ended before the response came' : `fetch(): ${describeError(error)}`}
+      return {error: signalOf(call).aborted ? 'fetch(): the call ended before the response came' : `fetch(): ${describeError(error)}`}
     }
     const location = response.headers.get('location')
     if ([301, 302, 303, 307, 308].includes(response.status) && location !== null) {
@@ -241,7 +249,7 @@ export async function hostFetch(
     }
     let data: ArrayBuffer | string
     try {
-      data = await readCapped(response, call.abort.signal)
+      data = await readCapped(response, signalOf(call))
     } catch (error) {
       return {error: `fetch(): ${describeError(error)}`}
     }

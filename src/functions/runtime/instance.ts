@@ -50,8 +50,6 @@ export interface InstanceOptions {
   fetch?: FetchImplementation
   sourceName?: string
   log?: Logger
-  /** A resume() ran out of time: the call that owned it has timed out. */
-  onResumeTimeout(call: HostCall): void
 }
 
 export class Instance {
@@ -157,9 +155,9 @@ export class Instance {
   /** The call is over: its timers stop, its fetches are aborted, nothing more resumes it. */
   end(call: HostCall): void {
     call.ended = true
-    for (const timer of call.timers) clearTimeout(timer)
-    call.timers.clear()
-    call.abort.abort()
+    if (call.timers !== undefined) for (const timer of call.timers) clearTimeout(timer)
+    call.timers = undefined
+    call.abort?.abort()
     this.calls.delete(call.id)
     if (this.retiring && this.calls.size === 0) this.dispose('disposed')
   }
@@ -177,10 +175,10 @@ export class Instance {
     if (op === 'sleep') {
       if (typeof arg !== 'number' || !(arg >= 0)) return 'setTimeout(): bad delay'
       const timer = setTimeout(() => {
-        call.timers.delete(timer)
+        call.timers?.delete(timer)
         this.resume(call, token, true)
       }, Math.min(arg, 2_147_483_647))
-      call.timers.add(timer)
+      ;(call.timers ??= new Set()).add(timer)
       return undefined
     }
     if (op === 'fetch') {
@@ -196,7 +194,7 @@ export class Instance {
       (error: unknown) => {
         if (call.ended) return
         const message = error instanceof Error ? error.message : String(error)
-        if (/timed out/i.test(message)) this.options.onResumeTimeout(call)
+        if (/timed out/i.test(message)) call.timeOut?.()
         else if (/memory limit/i.test(message)) this.dispose('memory')
       },
     )

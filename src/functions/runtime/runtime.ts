@@ -75,7 +75,6 @@ export class IsolatedFunction implements FunctionRuntime {
         fetch: this.options.fetch,
         sourceName: this.options.sourceName,
         log: this.options.log,
-        onResumeTimeout: (call) => this.timedOut.get(call)?.(),
       }).then(
         (instance) => {
           this.starting = undefined
@@ -92,8 +91,7 @@ export class IsolatedFunction implements FunctionRuntime {
     return this.starting
   }
 
-  /** Per call in flight: ends it with TimeoutError (a resume ran out of time). */
-  private readonly timedOut = new WeakMap<HostCall, () => void>()
+  private readonly deadlines = new DeadlineQueue()
 
   private async call(mode: 'i' | 'd' | 's', args: string[], label: string): Promise<CallAnswer> {
     if (this.disposed) return {failure: {errorClass: 'Error', message: `function ${this.definition.name} has been unloaded`, retryable: true}}
@@ -105,24 +103,22 @@ export class IsolatedFunction implements FunctionRuntime {
       return {failure: {errorClass: 'LoadError', message, retryable: true}}
     }
     const timeoutMs = this.definition.timeoutMs
-    const call: HostCall = {id: this.nextId++, deadline: Date.now() + timeoutMs, abort: new AbortController(), timers: new Set(), ended: false}
-    let timer: NodeJS.Timeout | undefined
+    const call: HostCall = {id: this.nextId++, deadline: Date.now() + timeoutMs, ended: false}
     const timeout = (): FunctionFailure => ({
       errorClass: 'TimeoutError',
       message: `${label} did not finish within ${timeoutMs} ms (the function's time limit, timeoutMs)`,
       retryable: true,
     })
-    const limit = new Promise<CallAnswer>((resolve) => {
-      const fire = () => resolve({failure: timeout()})
-      this.timedOut.set(call, fire)
-      timer = setTimeout(fire, timeoutMs)
-    })
-    const work = instance.dispatch(call, [mode, ...args]).then(
-      (text): CallAnswer => ({text}),
-      (error: unknown): CallAnswer => ({failure: this.applyFailure(error, instance, label, timeout)}),
+    // One settle per call, from whichever comes first: the isolate's answer or the time limit.
+    let settle!: (answer: CallAnswer) => void
+    const answered = new Promise<CallAnswer>((resolve) => (settle = resolve))
+    call.timeOut = () => settle({failure: timeout()})
+    this.deadlines.add(call)
+    instance.dispatch(call, [mode, ...args]).then(
+      (text) => settle({text}),
+      (error: unknown) => settle({failure: this.applyFailure(error, instance, label, timeout)}),
     )
-    const answer = await Promise.race([work, limit])
-    clearTimeout(timer)
+    const answer = await answered
     if ('failure' in answer && answer.failure.errorClass === 'TimeoutError' && instance.dead === undefined && !call.ended) {
       // Its promise may still be pending in the isolate (a fetch, a timer, terminated code):
       // retire the isolate so nothing of this call lingers; the next call gets a fresh one.
@@ -287,7 +283,59 @@ export class IsolatedFunction implements FunctionRuntime {
 
   dispose(): void {
     this.disposed = true
+    this.deadlines.clear()
     this.instance?.dispose('disposed')
     this.instance = undefined
+  }
+}
+
+/**
+ * The time limits of the calls in flight. Every call of a function has the same timeoutMs, so
+ * deadlines come in the order calls start: a queue with one host timer armed for its head costs
+ * O(1) per call, where a timer per call costs a timer-heap insert and removal each.
+ */
+class DeadlineQueue {
+  private items: HostCall[] = []
+  private head = 0
+  private timer?: NodeJS.Timeout
+
+  add(call: HostCall): void {
+    this.items.push(call)
+    if (this.timer === undefined) this.arm()
+  }
+
+  clear(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.items = []
+    this.head = 0
+  }
+
+  private arm(): void {
+    while (this.head < this.items.length && this.items[this.head]!.ended) this.head++
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    if (this.head >= this.items.length) {
+      this.items = []
+      this.head = 0
+      this.timer = undefined
+      return
+    }
+    const next = this.items[this.head]!.deadline
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - Date.now()))
+  }
+
+  private fire(): void {
+    this.timer = undefined
+    const now = Date.now()
+    while (this.head < this.items.length) {
+      const call = this.items[this.head]!
+      if (!call.ended && call.deadline > now) break
+      this.head++
+      if (!call.ended) call.timeOut?.()
+    }
+    this.arm()
   }
 }
