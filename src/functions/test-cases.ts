@@ -78,14 +78,94 @@ export function readTestFile(file: string, kind: FunctionKind, functionName: str
 
 /** A JSON.parse error with its line and column, when the message gives a position. */
 export function jsonErrorWhere(text: string, error: unknown): string {
-  const message = (error as Error).message
+  // Node quotes the text near the error, line breaks and all: one line here.
+  const message = (error as Error).message.replace(/\r?\n/g, '\\n')
   const position = /at position (\d+)/.exec(message)
-  if (position === null) return message
-  const offset = Number(position[1])
+  // Node 20 gives no position for an unexpected token: find it.
+  const offset = position === null ? jsonErrorOffset(text) : Number(position[1])
+  if (offset === undefined) return message
   const before = text.slice(0, offset)
   const line = before.split('\n').length
   const column = offset - before.lastIndexOf('\n')
   return `${message} (line ${line}, column ${column})`
+}
+
+/** Where the first syntax error of a JSON text is (the offset of the character that is wrong), or undefined when it parses. */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const literal = (word: string) => {
+    for (const char of word) if (text[i++] !== char) (i--, fail())
+  }
+  const string = () => {
+    i++
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail()
+      if (text[i] === '\\') {
+        i++
+        if (text[i] === 'u') {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) (i += k, fail())
+          i += 4
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x') || i >= text.length) fail()
+      }
+      i++
+    }
+    if (i >= text.length) fail()
+    i++
+  }
+  const value = (): void => {
+    space()
+    const char = text[i]
+    if (char === '{') {
+      i++
+      space()
+      if (text[i] === '}') return void i++
+      for (;;) {
+        space()
+        if (text[i] !== '"') fail()
+        string()
+        space()
+        if (text[i] !== ':') fail()
+        i++
+        value()
+        space()
+        if (text[i] === ',') i++
+        else if (text[i] === '}') return void i++
+        else fail()
+      }
+    }
+    if (char === '[') {
+      i++
+      space()
+      if (text[i] === ']') return void i++
+      for (;;) {
+        value()
+        space()
+        if (text[i] === ',') i++
+        else if (text[i] === ']') return void i++
+        else fail()
+      }
+    }
+    if (char === '"') return string()
+    if (char === 't') return literal('true')
+    if (char === 'f') return literal('false')
+    if (char === 'n') return literal('null')
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (number === null) fail()
+    i += number![0].length
+  }
+  try {
+    value()
+    space()
+    return i < text.length ? i : undefined
+  } catch (at) {
+    return typeof at === 'number' ? Math.min(at, text.length) : undefined
+  }
 }
 
 function pointer(...tokens: (string | number)[]): string {

@@ -85,7 +85,7 @@ export function newFunction(options: FnNewOptions): FnNewResult {
     template = options.from
     info = manifest.library[template]
     if (options.kind !== undefined && options.kind !== info.kind) {
-      throw badInput(`Template ${template} is a ${info.kind} function, not a ${options.kind} one.`, `Leave out --kind (the template sets it), or choose a ${options.kind} template.`, 'kind_conflict')
+      throw badInput(`Template ${template} makes ${article(info.kind)} function, not ${article(options.kind)} one.`, `Leave out --kind (the template sets it), or choose a ${options.kind} template.`, 'kind_conflict')
     }
   } else {
     if (options.kind === undefined) throw badInput('Say what kind of function to write.', `Pass --kind ${functionKinds.join('|')}, or --from TEMPLATE.`, 'no_kind')
@@ -144,7 +144,7 @@ export function newFunction(options: FnNewOptions): FnNewResult {
   if (info.settings !== undefined && Object.keys(info.settings).length > 0) entry.settings = info.settings
   if (info.allowedHosts !== undefined && info.allowedHosts.length > 0) entry.allowedHosts = info.allowedHosts
   for (const [key, value] of Object.entries(entry.settings ?? {})) {
-    if (isPlainObject(value) && typeof value.env === 'string') notes.push(`settings.${key} is read from the environment variable ${value.env}: set it before \`cdp dev\` (\`cdp fn test\` cases bring their own).`)
+    if (isPlainObject(value) && typeof value.env === 'string') notes.push(`settings.${key} is read from the environment variable ${value.env}: set it before \`cdp dev\` (the cases of \`cdp fn test\` bring their own).`)
   }
 
   const templatePath = options.from === undefined ? template : `library/${template}`
@@ -176,4 +176,8 @@ export function newFunction(options: FnNewOptions): FnNewResult {
 
 function readTemplate(file: string, name: string): string {
   return readFileSync(fileURLToPath(new URL(file, templateDir)), 'utf8').replace(namePlaceholder, name)
+}
+
+function article(kind: FunctionKind): string {
+  return `${kind === 'insert' ? 'an' : 'a'} ${kind}`
 }

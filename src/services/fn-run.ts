@@ -213,7 +213,7 @@ async function readInput(
     headers['content-type'] ??= 'application/json'
     return {single: true, request: {body: text, headers, url: `http://localhost:8237/v1/functions/${encodeURIComponent(name)}`}}
   }
-  if ((options.headers ?? []).length > 0) throw badInput(`--header applies to source functions only; this runs as a ${kind} function.`)
+  if ((options.headers ?? []).length > 0) throw badInput(`--header applies to source functions only; this runs as ${kind === 'insert' ? 'an' : 'a'} ${kind} function.`)
   const value = parseJson(text, what)
   if (isPlainObject(value)) return {single: true, events: [value]}
   if (Array.isArray(value) && value.length > 0 && value.every(isPlainObject)) return {single: false, events: value as JsonObject[]}

@@ -143,7 +143,10 @@ async function runCase(definition: FunctionDefinition, testCase: TestCase): Prom
     // The network of a case is what it lists: a request nothing answers, or an answer nobody asked for, fails it.
     if (canned.unmatched.length > 0) {
       result.passed = false
-      result.message = `the function fetched ${canned.unmatched.join(', ')}, which no canned answer in the case's "fetch" matches${result.message === undefined ? '' : `; and ${result.message}`}`
+      const listed = testCase.fetch.map((answer) => `${answer.method ?? 'any'} ${answer.url}`)
+      result.message = `the function fetched ${canned.unmatched.join(', ')}, which no canned answer in the case's "fetch" matches (${listed.length === 0 ? 'it lists none' : `it lists ${listed.join(', ')}`})`
+      delete result.expected
+      delete result.actual
     } else if (result.passed && canned.unused().length > 0) {
       result.passed = false
       result.message = `the case's "fetch" answers ${canned.unused().map((a) => `${a.method ?? 'any'} ${a.url}`).join(', ')}, but the function never requested it`

@@ -8,7 +8,7 @@ export function renderFnNewReport(result: FnNewResult, options: {dir: string}): 
   const name = printable(result.name)
   const dir = options.dir === '.' ? '' : ` --dir ${printable(options.dir)}`
   const lines = [...renderFileActions(result.files), '']
-  lines.push(`${chalk.bold(name)}: a ${result.kind} function from the ${chalk.cyan(printable(result.template))} template.`)
+  lines.push(`${chalk.bold(name)}: ${result.kind === 'insert' ? 'an' : 'a'} ${result.kind} function from the ${chalk.cyan(printable(result.template))} template.`)
   for (const note of result.notes) lines.push(`${chalk.yellow('Note:')} ${printableLines(note)}`)
   lines.push('', 'Next:')
   lines.push(`  ${chalk.bold(`cdp fn test ${name}${dir}`)}  runs its cases (functions/${name}.test.json)`)

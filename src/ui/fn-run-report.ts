@@ -50,6 +50,6 @@ export function renderFnRun(result: FnRunResult): {stdout: string[]; stderr: str
     })
     if (kept.length > 0) stdout.unshift(terminalJson(result.single && kept.length === 1 ? kept[0] : kept))
   }
-  stderr.push(chalk.dim(`${result.kind} function ${printable(result.name)} ran in ${result.ms} ms`))
+  if (result.error?.errorClass !== 'LoadError') stderr.push(chalk.dim(`${result.kind} function ${printable(result.name)} ran in ${result.ms} ms`))
   return {stdout, stderr}
 }
