@@ -11,7 +11,7 @@ import {formatConnectionLine, formatTailLine} from '../ui/tail-lines.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Watch events arrive live: validation, violations and deliveries, as Segment\'s Debugger shows them.'
-  static override description = `Follows the workspace's running \`cdp dev\` (or --url). It first shows the newest stored events (--history), then each event as it is stored, with its plan result, violations, and each destination's delivery outcome.
+  static override description = `Follows the workspace's running \`cdp dev\` (or --url). It first shows the newest stored events (--history), then each event as it is stored, with its plan result, violations, each destination's delivery outcome, and what each user function did to it (its result, error and console lines; live only: \`cdp fn logs\` has the stored ones).
 On a terminal it is an interactive list: ↑/↓ move, Enter opens an event (payload, violations, deliveries), / filters by text, v shows only violations, space pauses, c clears, q quits.
 Not on a terminal, or with --json, it prints one line per item (NDJSON with --json), so \`cdp tail --violations --json | jq\` works. When the daemon stops, it says so and reconnects when it is back.`
   static override examples = [
@@ -29,7 +29,7 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
     source: Flags.string({description: 'Only events from this source.'}),
     user: Flags.string({description: 'Only events of this userId or anonymousId.'}),
     history: Flags.integer({char: 'n', description: 'Stored events to show first.', default: 50, min: 0, max: maxStreamHistory}),
-    json: Flags.boolean({description: 'One JSON object per line (events, deliveries, skipped notices), not the interactive view.', default: false}),
+    json: Flags.boolean({description: 'One JSON object per line (events, deliveries, function records, skipped notices), not the interactive view.', default: false}),
   }
 
   async run(): Promise<void> {

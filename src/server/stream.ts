@@ -29,8 +29,9 @@ function flag(name: string, value: string | undefined): boolean {
 }
 
 /**
- * GET /api/stream: Server-Sent Events of every event as it is stored and every delivery outcome
- * after it. `history=N` (at most 1,000) first sends the newest N stored events (after `after`, a
+ * GET /api/stream: Server-Sent Events of every event as it is stored, every delivery outcome
+ * after it, and what user functions did (`function` items, live only; which of them a filtered
+ * reader gets is StreamHub.publishFunctionRuns's rule). `history=N` (at most 1,000) first sends the newest N stored events (after `after`, a
  * seq, when given), at the pace the reader takes them. Filters: type, event, source, user,
  * violations=true. A reader that keeps up gets every item; one that stalls (megabytes behind)
  * misses items, announced by a `skipped` event; ingest never waits for it. At most 32 readers.

@@ -1,4 +1,5 @@
 import type {DeliveryResult} from '../delivery/types.js'
+import type {FunctionRunRecord} from '../functions/types.js'
 import {eventMatch} from '../store/filter-spec.js'
 import type {AppendResult, NewEvent} from '../store/types.js'
 import {streamEventMatch} from './filter.js'
@@ -28,8 +29,24 @@ export interface StreamHubLimits {
 /** The first slice of history is small: the size of its events is not known yet. */
 const firstSliceEvents = 25
 
-/** Deliveries are forwarded for the events a reader was sent; it remembers this many. */
+/** Deliveries (and, for a filtered reader, function records) follow the events a reader was sent; it remembers this many. */
 const rememberedSeqs = 10_000
+
+/**
+ * Which function records a reader takes. With no filter, every one. With a filter, those of
+ * events it was sent (by messageId: destination functions, and source functions whose event
+ * came first); and when the filter names only a source, the records of functions that ran before
+ * storage on that source (stage 'source' and 'request': their event is not stored yet, or never
+ * will be when it was dropped). A filter on type, event, user or violations cannot be applied to
+ * a record that ran before its event was stored, so such a reader gets only the records of its
+ * events that come after them.
+ */
+type FunctionRunFilter = {all: true} | {all: false; source: string | undefined}
+
+function functionRunFilter(filter: StreamFilter): FunctionRunFilter {
+  if (!filter.type && !filter.event && !filter.user && !filter.violations) return filter.source ? {all: false, source: filter.source} : {all: true}
+  return {all: false, source: undefined}
+}
 
 /**
  * Runs steps one per turn of the event loop, in the order they come: readers' history slices
@@ -60,6 +77,9 @@ class Reader {
   private skipped = 0
   private drainAwaited = false
   private readonly sentSeqs = new Set<number>()
+  /** The messageIds of the events sent, only for a filtered reader (whose function records follow them). */
+  private readonly sentMessageIds: Set<string> | undefined
+  private readonly functionRuns: FunctionRunFilter
   /** Live frames that came while history was being sent, and their size; undefined once live. */
   private held: {frame: string; seq?: number}[] | undefined = []
   private heldBytes = 0
@@ -73,10 +93,18 @@ class Reader {
     private readonly maxQueuedBytes: number,
   ) {
     this.matches = eventMatch.matcher(streamEventMatch(filter))
+    this.functionRuns = functionRunFilter(filter)
+    this.sentMessageIds = this.functionRuns.all ? undefined : new Set()
   }
 
   wasSent(seq: number): boolean {
     return this.sentSeqs.has(seq)
+  }
+
+  takesFunctionRun(run: FunctionRunRecord): boolean {
+    if (this.functionRuns.all) return true
+    if (run.messageId !== undefined && this.sentMessageIds?.has(run.messageId)) return true
+    return run.stage !== 'destination' && this.functionRuns.source === run.target
   }
 
   /**
@@ -85,7 +113,7 @@ class Reader {
    * dropped and counted, and the reader is told how many it missed once it reads again. Ingest
    * never waits for a reader.
    */
-  send(frame: string, seq?: number): void {
+  send(frame: string, seq?: number, messageId?: string): void {
     if (this.held) {
       // Once one is dropped, so is every later one: the skipped notice comes after the held items.
       if (this.skipped > 0 || this.heldBytes + frame.length > this.maxQueuedBytes) {
@@ -94,15 +122,15 @@ class Reader {
       }
       this.held.push({frame, seq})
       this.heldBytes += frame.length
-      if (seq !== undefined) this.remember(seq)
+      if (seq !== undefined) this.remember(seq, messageId)
       return
     }
-    this.deliver(frame, seq)
+    this.deliver(frame, seq, messageId)
   }
 
   /** History frames: always written; the caller waits for drain when this answers false. */
-  sendHistory(frames: string, seqs: readonly number[]): boolean {
-    for (const seq of seqs) this.remember(seq)
+  sendHistory(frames: string, seqs: readonly number[], messageIds: readonly string[]): boolean {
+    for (let i = 0; i < seqs.length; i++) this.remember(seqs[i], messageIds[i])
     return this.writer.write(frames)
   }
 
@@ -120,20 +148,23 @@ class Reader {
     else this.announceWhenDrained()
   }
 
-  private deliver(frame: string, seq?: number): void {
+  private deliver(frame: string, seq?: number, messageId?: string): void {
     if (this.writer.queuedBytes() >= this.maxQueuedBytes) {
       this.skipped++
       this.announceWhenDrained()
       return
     }
     if (this.skipped > 0) this.announceSkipped()
-    if (seq !== undefined) this.remember(seq)
+    if (seq !== undefined) this.remember(seq, messageId)
     this.writer.write(frame)
   }
 
-  private remember(seq: number): void {
+  private remember(seq: number, messageId: string | undefined): void {
     this.sentSeqs.add(seq)
     if (this.sentSeqs.size > rememberedSeqs) this.sentSeqs.delete(this.sentSeqs.values().next().value as number)
+    if (this.sentMessageIds === undefined || messageId === undefined) return
+    this.sentMessageIds.add(messageId)
+    if (this.sentMessageIds.size > rememberedSeqs) this.sentMessageIds.delete(this.sentMessageIds.values().next().value as string)
   }
 
   private announceSkipped(): void {
@@ -178,7 +209,8 @@ export function eventJson(row: NewEvent, seq: number): string {
 }
 
 /**
- * The daemon's live stream: events as they are committed, then each delivery outcome. It costs
+ * The daemon's live stream: events as they are committed, then each delivery outcome, and what
+ * user functions did to them. It costs
  * nothing while nobody reads; each item is serialised once, whatever the number of readers.
  * History is sent a slice per turn of the event loop, each reader's at the pace it reads.
  */
@@ -240,7 +272,8 @@ export class StreamHub {
     const frames = events.map((event) => sseFrame('event', JSON.stringify(event), event.seq)).join('')
     const nextMost = Math.max(1, Math.min(historySliceEvents, Math.floor((historySliceBytes * events.length) / frames.length)))
     const next = () => this.turns.add(() => this.sendHistory(reader, history, nextMost))
-    if (reader.sendHistory(frames, events.map((event) => event.seq))) next()
+    const seqs = events.map((event) => event.seq)
+    if (reader.sendHistory(frames, seqs, events.map((event) => event.messageId))) next()
     else reader.writer.onDrain(next)
   }
 
@@ -263,7 +296,24 @@ export class StreamHub {
       for (const reader of this.readers) {
         if (!reader.matches(rows[i])) continue
         frame ??= sseFrame('event', eventJson(rows[i], seq), seq)
-        reader.send(frame, seq)
+        reader.send(frame, seq, rows[i].messageId)
+      }
+    }
+  }
+
+  /**
+   * What user functions did, as the daemon's run log is handed them (at once, before they are
+   * stored): to every reader without a filter, and to filtered readers as functionRunFilter says.
+   * Live only: history does not replay them.
+   */
+  publishFunctionRuns(records: readonly FunctionRunRecord[]): void {
+    if (this.readers.size === 0) return
+    for (const run of records) {
+      let frame: string | undefined
+      for (const reader of this.readers) {
+        if (!reader.takesFunctionRun(run)) continue
+        frame ??= sseFrame('function', JSON.stringify({kind: 'function', run}))
+        reader.send(frame)
       }
     }
   }

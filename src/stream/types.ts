@@ -1,12 +1,13 @@
 import type {DeliveryResult} from '../delivery/types.js'
+import type {FunctionRunRecord} from '../functions/types.js'
 import type {Violation} from '../plan/violations.js'
 import type {MessageType, SegmentMessage} from '../message/types.js'
 import type {DeliveryStatus} from '../store/types.js'
 
 /**
  * What the daemon's live stream (GET /api/stream, Server-Sent Events) carries. Each item is one SSE
- * message whose `event:` is its kind and whose `data:` is the item as JSON. New kinds (user
- * function results) are added as new variants; readers ignore kinds they do not know.
+ * message whose `event:` is its kind and whose `data:` is the item as JSON. New kinds are added as
+ * new variants; readers ignore kinds they do not know.
  */
 
 /** Where an event stands at one destination. */
@@ -44,13 +45,24 @@ export interface StreamDelivery extends DeliveryResult {
   kind: 'delivery'
 }
 
+/**
+ * What one user function did to one event (or one source function's request), as it happened:
+ * live only, never in history. Records of functions that ran before storage (stage 'source', and
+ * 'request') come before their event's item, or alone when the event was dropped; a reader
+ * matches them to events by messageId. Which readers get them: see StreamHub.publishFunctionRuns.
+ */
+export interface StreamFunctionRun {
+  kind: 'function'
+  run: FunctionRunRecord
+}
+
 /** The reader fell behind: this many items were dropped for it, the stream goes on from here. */
 export interface StreamSkipped {
   kind: 'skipped'
   count: number
 }
 
-export type StreamItem = StreamEvent | StreamDelivery | StreamSkipped
+export type StreamItem = StreamEvent | StreamDelivery | StreamFunctionRun | StreamSkipped
 
 /** Which items a reader wants; absent fields take everything. */
 export interface StreamFilter {

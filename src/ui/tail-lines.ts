@@ -2,6 +2,7 @@ import chalk from 'chalk'
 import type {ConnectionState} from '../stream/feed.js'
 import type {StreamItem} from '../stream/types.js'
 import {printable} from '../printable.js'
+import {formatFunctionRun} from './fn-logs.js'
 
 function clock(iso: string): string {
   return iso.slice(11, 23)
@@ -31,6 +32,9 @@ export function formatTailLine(item: StreamItem): string {
       const attempt = item.attempts > 0 ? ` ${chalk.dim(`attempt ${item.attempts}`)}` : ''
       return `    → ${printable(item.destination)} ${colour(item.status)}${attempt}${detail} ${chalk.dim(printable(item.messageId))}`
     }
+    case 'function':
+      // Its event's line may come after it (a function that ran before storage) or never (dropped).
+      return formatFunctionRun(item.run, {time: clock, prefix: 'fn'})
     case 'skipped':
       return chalk.yellow(`… ${item.count} items skipped: this reader fell behind the stream`)
   }

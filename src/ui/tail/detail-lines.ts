@@ -1,6 +1,8 @@
+import type {FunctionRunRecord} from '../../functions/types.js'
 import type {Violation} from '../../plan/violations.js'
+import {formatMs} from '../fn-logs.js'
 import {nameOf, userOf} from './list-lines.js'
-import {deliveryMark, planSentence} from './marks.js'
+import {deliveryMark, functionResultMark, planSentence} from './marks.js'
 import type {DeliveryState, TailRow} from './model.js'
 import type {Line, Segment} from './segments.js'
 import {displayWidth, fit, formatTime} from './text.js'
@@ -53,6 +55,36 @@ function deliveryLines(deliveries: ReadonlyMap<string, DeliveryState>): Line[] {
   return lines
 }
 
+const consoleColors: Record<FunctionRunRecord['console'][number]['level'], Segment['color']> = {log: undefined, info: 'cyan', debug: undefined, warn: 'yellow', error: 'red'}
+
+/** Each function that ran on the event: where, what it did (the error or the drop's reason), how long, then its console lines. */
+function functionLines(runs: readonly FunctionRunRecord[]): Line[] {
+  const lines: Line[] = [[{text: `Functions (${runs.length})`, bold: true}]]
+  const nameWidth = Math.min(24, Math.max(...runs.map((run) => displayWidth(run.function))))
+  for (const run of runs) {
+    const mark = functionResultMark(run.result)
+    const line: Segment[] = [
+      {text: '  '},
+      mark,
+      {text: ' '},
+      {text: fit(run.function, nameWidth), bold: true},
+      {text: '  '},
+      {text: `${run.stage} `, dim: true},
+      {text: run.target, color: 'magenta'},
+      {text: '  '},
+      {...mark, text: run.result},
+    ]
+    if (run.result === 'error') line.push({text: `  ${run.errorClass ?? 'Error'}${run.message ? `: ${run.message}` : ''}`, color: 'red'})
+    else if (run.message) line.push({text: `  ${run.message}`, color: run.result === 'dropped' ? 'yellow' : undefined})
+    line.push({text: `  ${formatMs(run.ms)}`, dim: true})
+    lines.push(line)
+    for (const consoleLine of run.console) {
+      lines.push([{text: `      ${consoleLine.level.padEnd(5)} `, color: consoleColors[consoleLine.level], dim: consoleLine.level === 'debug' || consoleLine.level === 'log'}, {text: consoleLine.message}])
+    }
+  }
+  return lines
+}
+
 // One line of JSON.stringify(value, null, 2): indent, an optional "key": , a value or bracket, an optional comma.
 const jsonLinePattern = /^(\s*)("(?:[^"\\]|\\.)*"\s*:\s)?(.*?)(,?)$/
 
@@ -92,6 +124,7 @@ export function detailLines(row: TailRow): Line[] {
     [],
   ]
   if (event.violations.length > 0) lines.push(...violationLines(event.violations), [])
+  if (row.functions.length > 0) lines.push(...functionLines(row.functions), [])
   lines.push(...deliveryLines(row.deliveries), [], [{text: 'Payload', bold: true}], ...jsonLines(event.message))
   return lines
 }

@@ -12,7 +12,7 @@ function emptyLine(view: TailView): Line {
 
 /** The live list: a header and one line per event, in a box of fixed height. */
 export function EventList({view, width}: {view: TailView; width: number}) {
-  const columns = listColumns(width, view.destinations)
+  const columns = listColumns(width, view.destinations, view.functions)
   return (
     <Box flexDirection="column" height={view.listHeight + 1}>
       <SegmentLine line={listHeader(columns)} />

@@ -1,5 +1,5 @@
 import type {StreamEvent} from '../../stream/types.js'
-import {deliveryMark, planMark} from './marks.js'
+import {deliveryMark, functionMark, planMark} from './marks.js'
 import type {TailRow} from './model.js'
 import type {Line, Segment} from './segments.js'
 import {displayWidth, fit, formatTime} from './text.js'
@@ -17,6 +17,8 @@ export interface ListColumns {
   source: number
   /** 0 when the terminal is too narrow to show it. */
   messageId: number
+  /** The function marks' column (FN): 0 until a function record was seen. */
+  functions: number
   /** One column per destination, headed by its label; a mark under each. */
   destinationLabels: readonly string[]
 }
@@ -40,19 +42,20 @@ export function destinationLabels(names: readonly string[], wide: boolean): stri
   })
 }
 
-export function listColumns(width: number, destinations: readonly string[]): ListColumns {
+export function listColumns(width: number, destinations: readonly string[], functions = false): ListColumns {
   const time = 12
   const plan = 4
   const type = 8
   const labels = destinationLabels(destinations, width >= wideFrom)
   const deliveries = labels.length === 0 ? 0 : labels.reduce((sum, label) => sum + displayWidth(label), labels.length - 1)
   const messageId = width >= messageIdFrom ? 36 : 0
-  const fixed = gutter + time + 1 + plan + 1 + type + 1 + (messageId > 0 ? messageId + 1 : 0) + (deliveries > 0 ? deliveries + 1 : 0)
+  const fn = functions ? 2 : 0
+  const fixed = gutter + time + 1 + plan + 1 + (fn > 0 ? fn + 1 : 0) + type + 1 + (messageId > 0 ? messageId + 1 : 0) + (deliveries > 0 ? deliveries + 1 : 0)
   const flexible = Math.max(3, width - fixed - 2)
   const source = Math.max(1, Math.min(20, Math.round(flexible * 0.2)))
   const user = Math.max(1, Math.min(40, Math.round(flexible * 0.33)))
   const name = Math.max(1, flexible - source - user)
-  return {time, plan, type, name, user, source, messageId, destinationLabels: labels}
+  return {time, plan, type, name, user, source, messageId, functions: fn, destinationLabels: labels}
 }
 
 /** What the name column says: the event or page name, or what identifies a group or alias. */
@@ -88,6 +91,7 @@ export function listHeader(columns: ListColumns): Line {
   const parts = [
     ' '.repeat(gutter) + fit('TIME', columns.time),
     fit('PLAN', columns.plan),
+    ...(columns.functions > 0 ? [fit('FN', columns.functions)] : []),
     fit('TYPE', columns.type),
     fit('EVENT / NAME', columns.name),
     fit('USER', columns.user),
@@ -108,6 +112,12 @@ export function listRow(row: TailRow, columns: ListColumns, destinations: readon
     space,
     {...mark, text: fit(mark.text, columns.plan)},
     space,
+  ]
+  if (columns.functions > 0) {
+    const fn = functionMark(row.functions) ?? space
+    line.push({...fn, text: fit(fn.text, columns.functions)}, space)
+  }
+  line.push(
     {text: fit(event.type, columns.type), color: 'cyan'},
     space,
     {text: fit(nameOf(event), columns.name), bold: event.type === 'track'},
@@ -115,7 +125,7 @@ export function listRow(row: TailRow, columns: ListColumns, destinations: readon
     {text: fit(userOf(event), columns.user), dim: !event.userId},
     space,
     {text: fit(event.source, columns.source), color: 'magenta'},
-  ]
+  )
   if (columns.messageId > 0) line.push(space, {text: fit(event.messageId, columns.messageId), dim: true})
   if (columns.destinationLabels.length > 0) line.push(space, ...deliveryCells(row, destinations, columns.destinationLabels))
   return line

@@ -1,3 +1,4 @@
+import type {FunctionRunRecord} from '../../functions/types.js'
 import type {DeliveryStatus} from '../../store/types.js'
 import type {StreamEvent} from '../../stream/types.js'
 import type {Segment} from './segments.js'
@@ -37,4 +38,31 @@ const deliveryMarks: Record<DeliveryStatus, Segment> = {
 /** One destination's mark: ✓ delivered, … pending, ↻ retrying, ✗ dead. */
 export function deliveryMark(status: DeliveryStatus): Segment {
   return deliveryMarks[status]
+}
+
+/**
+ * What the functions that ran on an event did, in one mark: ✗ one failed, ∅ one dropped it
+ * (here or for one destination), ƒ one changed it; nothing when they passed it on unchanged or
+ * none ran. The worst wins.
+ */
+export function functionMark(runs: readonly FunctionRunRecord[]): Segment | undefined {
+  if (runs.length === 0) return undefined
+  if (runs.some((run) => run.result === 'error')) return {text: '✗', color: 'red', bold: true}
+  if (runs.some((run) => run.result === 'dropped')) return {text: '∅', color: 'yellow', bold: true}
+  if (runs.some((run) => run.result === 'changed')) return {text: 'ƒ', color: 'cyan'}
+  return undefined
+}
+
+const functionResultMarks: Record<FunctionRunRecord['result'], Segment> = {
+  changed: {text: 'ƒ', color: 'cyan'},
+  unchanged: {text: '=', dim: true},
+  delivered: {text: '✓', color: 'green'},
+  emitted: {text: '✓', color: 'green'},
+  dropped: {text: '∅', color: 'yellow', bold: true},
+  error: {text: '✗', color: 'red', bold: true},
+}
+
+/** One function run's mark in the detail: ƒ changed, = unchanged, ✓ delivered or emitted, ∅ dropped, ✗ error. */
+export function functionResultMark(result: FunctionRunRecord['result']): Segment {
+  return functionResultMarks[result]
 }

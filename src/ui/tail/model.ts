@@ -1,3 +1,4 @@
+import type {FunctionRunRecord} from '../../functions/types.js'
 import type {DeliveryStatus} from '../../store/types.js'
 import type {DeliveryMark, StreamDelivery, StreamEvent, StreamItem} from '../../stream/types.js'
 
@@ -25,6 +26,8 @@ export interface TailRow {
   event: StreamEvent
   /** By destination name, in the order the marks arrived. */
   deliveries: Map<string, DeliveryState>
+  /** What each user function that ran on it did, in the order the records arrived (matched by messageId). */
+  functions: FunctionRunRecord[]
 }
 
 export type Movement = 'up' | 'down' | 'pageUp' | 'pageDown' | 'top' | 'bottom'
@@ -62,6 +65,8 @@ export interface TailView {
   violationsOnly: boolean
   /** Every destination seen, in a stable order: the list's delivery columns. */
   destinations: readonly string[]
+  /** A function record was seen: the list shows its column of function marks. */
+  functions: boolean
   listHeight: number
   detailHeight: number
   /** The event the detail screen shows. */
@@ -81,6 +86,9 @@ export interface TailModelOptions {
 }
 
 export const defaultCapacity = 5000
+
+/** Function records whose event has not come (yet: a function that ran before storage), kept for this many messageIds. */
+const pendingFunctionEvents = 1000
 
 /** An event breaks the plan when it has violations or was judged invalid. */
 export function hasViolations(event: StreamEvent): boolean {
@@ -123,6 +131,11 @@ export class TailModel {
   private held: TailRow[] = []
   /** Every row in `events` and `held`, so deliveries find their event in O(1). */
   private readonly bySeq = new Map<number, TailRow>()
+  /** The same rows by messageId, for function records (a messageId is the newest row's with it). */
+  private readonly byMessageId = new Map<string, TailRow>()
+  /** Function records that came before their event, by messageId, oldest first. */
+  private readonly pendingFunctions = new Map<string, FunctionRunRecord[]>()
+  private functionsSeen = false
   private readonly destinations: string[] = []
   private skipped = 0
   private evicted = 0
@@ -168,6 +181,9 @@ export class TailModel {
           break
         case 'delivery':
           this.addDelivery(item)
+          break
+        case 'function':
+          this.addFunctionRun(item.run)
           break
         case 'skipped':
           this.skipped += item.count
@@ -275,6 +291,8 @@ export class TailModel {
     this.events = []
     this.held = []
     this.bySeq.clear()
+    this.byMessageId.clear()
+    this.pendingFunctions.clear()
     this.skipped = 0
     this.evicted = 0
     this.following = true
@@ -291,9 +309,11 @@ export class TailModel {
       this.addMarks(known, event.deliveries)
       return
     }
-    const row: TailRow = {event, deliveries: new Map()}
+    const row: TailRow = {event, deliveries: new Map(), functions: this.pendingFunctions.get(event.messageId) ?? []}
+    this.pendingFunctions.delete(event.messageId)
     this.addMarks(row, event.deliveries)
     this.bySeq.set(event.seq, row)
+    this.byMessageId.set(event.messageId, row)
     insertBySeq(this.paused ? this.held : this.events, row)
   }
 
@@ -329,6 +349,28 @@ export class TailModel {
     this.noteDestination(delivery.destination)
   }
 
+  /**
+   * A function's record goes with its event. One that ran before storage comes first and waits for
+   * it; one whose event was dropped waits until newer ones push it out. A source function's request
+   * (no messageId) has no event to go with.
+   */
+  private addFunctionRun(run: FunctionRunRecord): void {
+    this.functionsSeen = true
+    if (run.messageId === undefined) return
+    const row = this.byMessageId.get(run.messageId)
+    if (row !== undefined) {
+      row.functions.push(run)
+      return
+    }
+    const waiting = this.pendingFunctions.get(run.messageId)
+    if (waiting !== undefined) {
+      waiting.push(run)
+      return
+    }
+    this.pendingFunctions.set(run.messageId, [run])
+    if (this.pendingFunctions.size > pendingFunctionEvents) this.pendingFunctions.delete(this.pendingFunctions.keys().next().value as string)
+  }
+
   private noteDestination(destination: string): void {
     if (!this.destinations.includes(destination)) this.destinations.push(destination)
   }
@@ -338,7 +380,10 @@ export class TailModel {
     for (const rows of [this.events, this.held]) {
       const excess = rows.length - this.capacity
       if (excess <= 0) continue
-      for (const row of rows.splice(0, excess)) this.bySeq.delete(row.event.seq)
+      for (const row of rows.splice(0, excess)) {
+        this.bySeq.delete(row.event.seq)
+        if (this.byMessageId.get(row.event.messageId) === row) this.byMessageId.delete(row.event.messageId)
+      }
       this.evicted += excess
     }
   }
@@ -403,6 +448,7 @@ export class TailModel {
       filterDraft: this.filterDraft,
       violationsOnly: this.violationsOnly,
       destinations: [...this.destinations],
+      functions: this.functionsSeen,
       listHeight: this.listHeight,
       detailHeight: this.detailHeight,
       detail: this.detailRow,
