@@ -8,7 +8,8 @@
 // time limits and per-call bookkeeping.
 //
 // Scenarios: one event per call with 1 and with 64 calls in flight; batches of 100 per call.
-// Rounds are interleaved (runtime, bare, runtime, bare, ...) and reported as medians; the process's
+// Each round runs both sides in 5 alternating slices per scenario (the machine is small and shared:
+// a change of load then hits both alike); rounds are reported as medians; the process's
 // own CPU (user + system, all threads: the isolate's thread included) is reported beside each.
 //
 // Run: npx tsc -p tsconfig.build.json && node --no-node-snapshot bench/functions.js [--rounds 3] [--duration 2]
@@ -88,10 +89,10 @@ async function runtimeRunner() {
 }
 
 /** Calls for `duration` ms with `inFlight` calls at once; each call carries `batchSize` events. */
-async function measure(runner, {inFlight, batchSize}) {
+async function measure(runner, {inFlight, batchSize}, ms = duration) {
   const pool = Array.from({length: 64}, () => events(batchSize))
   let calls = 0
-  const deadline = performance.now() + duration
+  const deadline = performance.now() + ms
   const cpu = process.cpuUsage()
   const started = performance.now()
   const worker = async (w) => {
@@ -104,11 +105,22 @@ async function measure(runner, {inFlight, batchSize}) {
   await Promise.all(Array.from({length: inFlight}, (_, w) => worker(w)))
   const seconds = (performance.now() - started) / 1000
   const used = process.cpuUsage(cpu)
-  return {
-    callsPerSecond: calls / seconds,
-    eventsPerSecond: (calls * batchSize) / seconds,
-    cpuPercent: ((used.user + used.system) / 1000 / (seconds * 1000)) * 100,
+  return {calls, events: calls * batchSize, seconds, cpuSeconds: (used.user + used.system) / 1e6}
+}
+
+/** Both sides in alternating slices, so a change in the shared machine's load hits both alike. */
+async function measurePair(scenario, round) {
+  const slices = 5
+  const totals = {runtime: {calls: 0, events: 0, seconds: 0, cpuSeconds: 0}, bare: {calls: 0, events: 0, seconds: 0, cpuSeconds: 0}}
+  for (let slice = 0; slice < slices; slice++) {
+    const order = (round + slice) % 2 === 0 ? ['runtime', 'bare'] : ['bare', 'runtime']
+    for (const who of order) {
+      const m = await measure(who === 'runtime' ? runtime : bare, scenario, duration / slices)
+      for (const key of Object.keys(m)) totals[who][key] += m[key]
+    }
   }
+  const rate = (t) => ({callsPerSecond: t.calls / t.seconds, eventsPerSecond: t.events / t.seconds, cpuPercent: (t.cpuSeconds / t.seconds) * 100})
+  return {runtime: rate(totals.runtime), bare: rate(totals.bare)}
 }
 
 const scenarios = [
@@ -126,15 +138,15 @@ const median = (values) => {
 const runtime = await runtimeRunner()
 const bare = await bareRunner()
 // Warm both up (JIT, isolate heaps).
-await measure(runtime, {inFlight: 8, batchSize: 10})
-await measure(bare, {inFlight: 8, batchSize: 10})
+await measure(runtime, {inFlight: 8, batchSize: 10}, 1000)
+await measure(bare, {inFlight: 8, batchSize: 10}, 1000)
 
 const samples = scenarios.map(() => ({runtime: [], bare: []}))
 for (let round = 0; round < rounds; round++) {
   for (const [i, scenario] of scenarios.entries()) {
-    // Alternate who goes first, so neither always gets the warmer machine.
-    const order = round % 2 === 0 ? ['runtime', 'bare'] : ['bare', 'runtime']
-    for (const who of order) samples[i][who].push(await measure(who === 'runtime' ? runtime : bare, scenario))
+    const pair = await measurePair(scenario, round)
+    samples[i].runtime.push(pair.runtime)
+    samples[i].bare.push(pair.bare)
   }
   process.stderr.write(`round ${round + 1}/${rounds} done\n`)
 }

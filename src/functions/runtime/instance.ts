@@ -142,10 +142,10 @@ export class Instance {
     this.handlers = JSON.parse(names) as string[]
   }
 
-  /** Runs one call's dispatch; resolves with the prelude's JSON answer. */
+  /** Runs one call's dispatch (args: the call's id, its mode, its texts); resolves with the prelude's JSON answer. */
   dispatch(call: HostCall, args: unknown[]): Promise<string> {
     this.calls.set(call.id, call)
-    return this.dispatchRef!.apply(undefined, [call.id, ...args], {result: {promise: true}, timeout: this.remaining(call)}) as Promise<string>
+    return this.dispatchRef!.apply(undefined, args, {result: {promise: true}, timeout: this.remaining(call)}) as Promise<string>
   }
 
   remaining(call: HostCall): number {

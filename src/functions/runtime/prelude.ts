@@ -646,7 +646,7 @@ function handlerFor(event) {
   return H[byType[event.type]];
 }
 
-function settings() { return JSONparse(settingsText); }
+function settings() { return settingsText === '{}' ? {} : JSONparse(settingsText); }
 
 function metadata(event) {
   if (event === null || typeof event !== 'object') return {};

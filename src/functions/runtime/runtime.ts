@@ -93,7 +93,7 @@ export class IsolatedFunction implements FunctionRuntime {
 
   private readonly deadlines = new DeadlineQueue()
 
-  private async call(mode: 'i' | 'd' | 's', args: string[], label: string): Promise<CallAnswer> {
+  private async call(mode: 'i' | 'd' | 's', args: unknown[], labelOf: () => string): Promise<CallAnswer> {
     if (this.disposed) return {failure: {errorClass: 'Error', message: `function ${this.definition.name} has been unloaded`, retryable: true}}
     let instance: Instance
     try {
@@ -106,7 +106,7 @@ export class IsolatedFunction implements FunctionRuntime {
     const call: HostCall = {id: this.nextId++, deadline: Date.now() + timeoutMs, ended: false}
     const timeout = (): FunctionFailure => ({
       errorClass: 'TimeoutError',
-      message: `${label} did not finish within ${timeoutMs} ms (the function's time limit, timeoutMs)`,
+      message: `${labelOf()} did not finish within ${timeoutMs} ms (the function's time limit, timeoutMs)`,
       retryable: true,
     })
     // One settle per call, from whichever comes first: the isolate's answer or the time limit.
@@ -114,9 +114,10 @@ export class IsolatedFunction implements FunctionRuntime {
     const answered = new Promise<CallAnswer>((resolve) => (settle = resolve))
     call.timeOut = () => settle({failure: timeout()})
     this.deadlines.add(call)
-    instance.dispatch(call, [mode, ...args]).then(
+    args.unshift(call.id, mode)
+    instance.dispatch(call, args).then(
       (text) => settle({text}),
-      (error: unknown) => settle({failure: this.applyFailure(error, instance, label, timeout)}),
+      (error: unknown) => settle({failure: this.applyFailure(error, instance, labelOf(), timeout)}),
     )
     const answer = await answered
     if ('failure' in answer && answer.failure.errorClass === 'TimeoutError' && instance.dead === undefined && !call.ended) {
@@ -210,8 +211,8 @@ export class IsolatedFunction implements FunctionRuntime {
   private async runEvents(events: readonly JsonObject[], destination: boolean): Promise<InsertRun | DestinationRun> {
     const started = performance.now()
     if (events.length === 0) return {outcomes: [], console: [], ms: 0}
-    const texts = events.map((event) => JSON.stringify(event))
-    const label = this.label(events, destination)
+    const texts: unknown[] = events.map((event) => JSON.stringify(event))
+    const label = () => this.label(events, destination)
     const answer = await this.call(destination ? 'd' : 'i', texts, label)
     const log = (lines: ConsoleLine[]): CallLog => ({console: lines, ms: performance.now() - started})
     const failAll = (failure: FunctionFailure, lines: ConsoleLine[] = []) => ({
@@ -221,10 +222,10 @@ export class IsolatedFunction implements FunctionRuntime {
     if ('failure' in answer) return failAll(answer.failure)
     const parsed = this.parse(answer.text)
     const lines = this.consoleLines(parsed?.c)
-    if (parsed === undefined) return failAll(this.unreadable(label))
+    if (parsed === undefined) return failAll(this.unreadable(label()))
     if (parsed.x !== undefined) return failAll(this.failure(parsed.x), lines)
     const raw = parsed.o
-    if (!Array.isArray(raw) || raw.length !== events.length) return failAll(this.unreadable(label), lines)
+    if (!Array.isArray(raw) || raw.length !== events.length) return failAll(this.unreadable(label()), lines)
     const outcomes = raw.map((item: unknown, i) =>
       destination ? this.destinationOutcome(item) : this.insertOutcome(item, events[i]!),
     )
@@ -262,7 +263,7 @@ export class IsolatedFunction implements FunctionRuntime {
 
   async runSource(request: SourceRequest): Promise<SourceRun> {
     const started = performance.now()
-    const answer = await this.call('s', [request.body, JSON.stringify(request.headers), request.url], 'onRequest')
+    const answer = await this.call('s', [request.body, JSON.stringify(request.headers), request.url], () => 'onRequest')
     const done = (run: Omit<SourceRun, 'ms'>): SourceRun => ({...run, ms: performance.now() - started})
     if ('failure' in answer) return done({messages: [], unsupported: [], console: [], error: answer.failure})
     const parsed = this.parse(answer.text)
