@@ -2,7 +2,7 @@
 // scenarios at the end of every round), or alone after `npm run build`:
 //
 //   node bench/delivery.js [--rounds 3] [--warmup 1] [--duration 5] [--drain-events 50000] [--drain-users 1,1000]
-//                          [--live webhook,file,segment] [--only ingest,drain]
+//                          [--live webhook,file,segment] [--only ingest,drain] [--drain-types webhook,file]
 //
 // As in bench/run.js every part is its own process: the daemon (`cdp dev` on a fresh folder with a
 // cdp.json), the load generator (bench/load.js), the sink (bench/sink-server.js, which counts the
@@ -137,6 +137,8 @@ export function createDeliveryBench({
   timeoutSeconds = 180,
   live = ['webhook', 'file', 'segment'],
   sections = ['ingest', 'drain'],
+  /** Only these destination types' drains (default: every type). */
+  drainOnly,
 } = {}) {
   const workDirs = []
   const freshDir = (label) => {
@@ -146,8 +148,8 @@ export function createDeliveryBench({
   }
   const removeDir = (dir) => rmSync(dir, {recursive: true, force: true})
 
-  function writeWorkspace(dir, destinations) {
-    writeFileSync(path.join(dir, 'cdp.json'), JSON.stringify({sources: [{name: SOURCE, writeKey: WRITE_KEY}], destinations}, null, 2) + '\n')
+  function writeWorkspace(dir, destinations, functions) {
+    writeFileSync(path.join(dir, 'cdp.json'), JSON.stringify({sources: [{name: SOURCE, writeKey: WRITE_KEY}], destinations, ...(functions ? {functions} : {})}, null, 2) + '\n')
   }
 
   function startDaemon(dir) {
@@ -358,7 +360,13 @@ export function createDeliveryBench({
     return postgres
   }
 
-  async function drain(type, users) {
+  /** A trivial insert function (issue 12's benchmark): `return event`, on the webhook drain. */
+  function writeInsertFunction(dir) {
+    mkdirSync(path.join(dir, 'functions'), {recursive: true})
+    writeFileSync(path.join(dir, 'functions', 'noop.js'), 'async function onTrack(event, settings) {\n  return event\n}\n')
+  }
+
+  async function drain(type, users, insert = false) {
     const source = await template(users)
     const dir = freshDir(`drain-${type}`)
     mkdirSync(path.join(dir, '.cdp'), {recursive: true})
@@ -389,8 +397,12 @@ export function createDeliveryBench({
         }
       }
     }
-    writeWorkspace(dir, [config])
-    const result = {destination: type, users, events: expected, batchSize: config.batchSize ?? destinationDefaults[type].batchSize}
+    if (insert) {
+      config.insert = 'noop'
+      writeInsertFunction(dir)
+    }
+    writeWorkspace(dir, [config], insert ? [{name: 'noop', kind: 'insert'}] : undefined)
+    const result = {destination: type, users, insert, events: expected, batchSize: config.batchSize ?? destinationDefaults[type].batchSize}
     let daemon
     const samples = [] // [ms, count]: the file's progress
     try {
@@ -470,9 +482,13 @@ export function createDeliveryBench({
     `${withDestinations ? `with ${live.join('+')}` : 'no destinations'}, ${pair.batch > 0 ? `${pair.batch} events/request` : '1 event/request'}`
   const ingestId = (pair, withDestinations) => `${pair.kind}${withDestinations ? 'With' : 'None'}`
   const drainTypes = ['webhook', 'segment', 'file', 'postgres']
-  const drainId = (type, users) => `drain${type[0].toUpperCase()}${type.slice(1)}${users > 1 ? `Users${users}` : ''}`
-  // The many-users variant only for the webhook (concurrency 4: four lanes when there are users to fill them).
-  const drainCases = drainTypes.flatMap((type) => drainUsers.filter((users) => users === 1 || type === 'webhook').map((users) => ({type, users})))
+  const drainId = (type, users, insert = false) => `drain${type[0].toUpperCase()}${type.slice(1)}${users > 1 ? `Users${users}` : ''}${insert ? 'Insert' : ''}`
+  // The many-users variant only for the webhook (concurrency 4: four lanes when there are users to
+  // fill them); the webhook again with a trivial insert function (issue 12: ≥ 70% of without).
+  const drainCases = [
+    ...drainTypes.filter((type) => drainOnly === undefined || drainOnly.includes(type)).flatMap((type) => drainUsers.filter((users) => users === 1 || type === 'webhook').map((users) => ({type, users, insert: false}))),
+    ...(drainOnly === undefined || drainOnly.includes('webhook') ? [{type: 'webhook', users: 1, insert: true}] : []),
+  ]
 
   /** The scenarios of one round: each ingest pair back to back (order alternating by round), then the drains. */
   function scenarios(round) {
@@ -489,15 +505,15 @@ export function createDeliveryBench({
         })
       }
     }
-    for (const {type, users} of sections.includes('drain') ? drainCases : []) {
+    for (const {type, users, insert} of sections.includes('drain') ? drainCases : []) {
       list.push({
-        id: drainId(type, users),
-        label: `drain ${drainEvents.toLocaleString('en-US')} events to ${type}${users > 1 ? `, ${users} users` : ''}`,
+        id: drainId(type, users, insert),
+        label: `drain ${drainEvents.toLocaleString('en-US')} events to ${type}${users > 1 ? `, ${users} users` : ''}${insert ? ', with an insert function (return event)' : ''}`,
         kind: 'drain',
         connections: null,
         run: async () => {
           if (type === 'postgres' && !(await postgresServer())) return {skipped: postgresNote}
-          return drain(type, users)
+          return drain(type, users, insert)
         },
       })
     }
@@ -599,17 +615,18 @@ export function createDeliveryBench({
       }
     }
     const drains = {}
-    for (const {type, users} of sections.includes('drain') ? drainCases : []) {
-      const id = drainId(type, users)
+    for (const {type, users, insert} of sections.includes('drain') ? drainCases : []) {
+      const id = drainId(type, users, insert)
       const runs = all(id)
       const skipped = perRound.map((r) => r[id]).find((r) => r?.skipped)
       if (runs.length === 0) {
-        drains[id] = {destination: type, users, skipped: skipped?.skipped ?? 'no runs'}
+        drains[id] = {destination: type, users, insert, skipped: skipped?.skipped ?? 'no runs'}
         continue
       }
       drains[id] = {
         destination: type,
         users,
+        insert,
         events: drainEvents,
         batchSize: runs[0].batchSize,
         eventsPerSec: median(runs.map((r) => r.eventsPerSec)),
@@ -621,6 +638,17 @@ export function createDeliveryBench({
         daemonCpuMicrosPerEvent: median(runs.map((r) => r.daemonCpuMicrosPerEvent)),
         incompleteRuns: runs.filter((r) => !r.complete).length,
       }
+    }
+    // Issue 12: delivery with a trivial insert function on, against off (per round: the pair ran in the same round).
+    const insertPerRound = perRound.map((r) => (r.drainWebhookInsert?.eventsPerSec && r.drainWebhook?.eventsPerSec ? r.drainWebhookInsert.eventsPerSec / r.drainWebhook.eventsPerSec : null))
+    const insertValue = drains.drainWebhookInsert?.eventsPerSec && drains.drainWebhook?.eventsPerSec ? drains.drainWebhookInsert.eventsPerSec / drains.drainWebhook.eventsPerSec : null
+    ratios.insertFunction = {
+      description: 'webhook drain (batchSize 100) with a trivial insert function (return event) ÷ without',
+      target: 0.7,
+      value: insertValue,
+      perRound: insertPerRound,
+      medianOfRounds: median(insertPerRound.filter((x) => x !== null)),
+      met: insertValue !== null && insertValue >= 0.7,
     }
     // Does the batched webhook keep up with ingest? Its drain rate against ingest's, and its lag in the live runs.
     const webhookDrain = drains.drainWebhook?.eventsPerSec ?? null
@@ -650,7 +678,7 @@ export function createDeliveryBench({
     if (Object.keys(summary.ingest).length > 0) {
       log(`  Ingest with no destinations vs with ${live.join(', ')} (webhook batchSize 100 and segment to the sink):`)
     }
-    for (const pair of Object.keys(summary.ratios).length > 0 ? ingestPairs : []) {
+    for (const pair of Object.keys(summary.ingest).length > 0 ? ingestPairs : []) {
       const none = summary.ingest[ingestId(pair, false)]
       const withD = summary.ingest[ingestId(pair, true)]
       const ratio = summary.ratios[pair.kind]
@@ -673,7 +701,7 @@ export function createDeliveryBench({
       log(`  Drain a backlog of ${fmt(summary.config.drainEvents)} events (one destination per daemon; rate = first → last event at the destination):`)
     }
     for (const d of Object.values(summary.drains)) {
-      const label = `${d.destination}${d.users > 1 ? `, ${d.users} users` : ''}${d.batchSize ? `, batchSize ${d.batchSize}` : ''}`
+      const label = `${d.destination}${d.users > 1 ? `, ${d.users} users` : ''}${d.batchSize ? `, batchSize ${d.batchSize}` : ''}${d.insert ? ', insert fn' : ''}`
       if (d.skipped) {
         log(`    ${label.padEnd(36)} skipped: ${d.skipped}`)
         continue
@@ -683,6 +711,10 @@ export function createDeliveryBench({
           `daemon CPU ${fmt(d.daemonCpuPercent)}%, ${fmt(d.daemonCpuMicrosPerEvent, 1)} µs CPU/event; ${secs(d.secondsFromSpawn)} from spawn to the last event` +
           `${d.incompleteRuns ? `, ${d.incompleteRuns} runs INCOMPLETE` : ''}`,
       )
+    }
+    const insert = summary.ratios.insertFunction
+    if (insert?.value !== null && insert?.value !== undefined) {
+      log(`  Insert function (issue 12): ${insert.description}: ${pct(insert.value)} (target ≥ 70.0%) ${insert.met ? 'MET' : 'MISSED'}; per round ${insert.perRound.map(pct).join(', ')}`)
     }
     const k = summary.keepsUp
     if (k) {
@@ -715,6 +747,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'drain-users': {type: 'string', default: '1,1000'},
       live: {type: 'string', default: 'webhook,file,segment'},
       only: {type: 'string', default: 'ingest,drain'},
+      'drain-types': {type: 'string'},
     },
   })
   if (!existsSync(path.join(root, 'dist', 'services', 'dev.js'))) {
@@ -733,6 +766,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     drainUsers: args['drain-users'].split(',').map(Number),
     live: args.live.split(',').filter(Boolean),
     sections: args.only.split(',').filter(Boolean),
+    drainOnly: args['drain-types']?.split(',').filter(Boolean),
   })
   const perRound = []
   try {

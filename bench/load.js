@@ -11,9 +11,9 @@
 
 import http from 'node:http'
 import {parseArgs} from 'node:util'
-import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
 import {eventSerializer, messageIds} from './payload.js'
+import {cpuSecondsOf} from './processes.js'
 
 const {values: args} = parseArgs({
   options: {
@@ -58,16 +58,9 @@ function body() {
 const agent = new http.Agent({keepAlive: true, maxSockets: connections, maxFreeSockets: connections})
 const authorization = 'Basic ' + Buffer.from(`${args.key}:`).toString('base64')
 
-/** CPU seconds (user + system) the server process has used so far, from /proc (Linux); null elsewhere. */
+/** CPU seconds (user + system) the server process and its children have used so far, from /proc (Linux); null elsewhere. */
 function serverCpuSeconds() {
-  if (!args['server-pid']) return null
-  try {
-    const stat = readFileSync(`/proc/${args['server-pid']}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in USER_HZ (100) ticks
-  } catch {
-    return null
-  }
+  return args['server-pid'] ? cpuSecondsOf(Number(args['server-pid'])) : null
 }
 
 // CPU use of both processes over the measured window: 100% = one core busy.

@@ -80,12 +80,26 @@ export function startServer(argv, env = {}) {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere or once it is gone. */
+/**
+ * CPU seconds of a process and its descendants: `cdp dev` started as `node bin/run.js` runs in a
+ * child it starts again with --no-node-snapshot (bin/relaunch.js), and that child does the work.
+ */
 export function cpuSecondsOf(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in USER_HZ (100) ticks
+    let seconds = (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in USER_HZ (100) ticks
+    for (const child of childrenOf(pid)) seconds += cpuSecondsOf(child) ?? 0
+    return seconds
   } catch {
     return null
+  }
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
   }
 }
