@@ -12,7 +12,7 @@ import {withReader} from './events.js'
 export async function listDeliveries(dir: string, input: DeliveriesQueryInput): Promise<DeliveriesReport> {
   const query = parseDeliveriesQuery(input)
   const destinations = loadConfig(dir)?.config.destinations ?? []
-  return withReader(dir, ({deliveries}) => deliveryReport(deliveries, destinations, query))
+  return withReader(dir, ({deliveries, functionRuns}) => deliveryReport(deliveries, destinations, query, functionRuns))
 }
 
 export interface RetryRequest {

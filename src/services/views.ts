@@ -1,4 +1,4 @@
-import type {DeliveriesReport, DestinationReport} from '../delivery/report.js'
+import type {DeliveriesReport, DestinationReport, FunctionReport} from '../delivery/report.js'
 import type {SegmentMessage} from '../message/types.js'
 import type {ViolationKind} from '../plan/violations.js'
 import type {DeliveryRecord, DeliveryStatus, StoredEvent, StoredViolation} from '../store/types.js'
@@ -121,8 +121,10 @@ export function deliveryRecordRow(record: DeliveryRecord): DeliveryRecordRow {
 export interface DeliveriesView {
   destinations: DestinationReport[]
   records: DeliveryRecordRow[]
+  /** Runs of user functions by result; empty when none ran. */
+  functions: FunctionReport[]
 }
 
 export function deliveriesView(report: DeliveriesReport): DeliveriesView {
-  return {destinations: report.destinations, records: report.records.map(deliveryRecordRow)}
+  return {destinations: report.destinations, records: report.records.map(deliveryRecordRow), functions: report.functions ?? []}
 }

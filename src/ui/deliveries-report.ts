@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import type {DestinationReport} from '../delivery/report.js'
+import type {DestinationReport, FunctionReport} from '../delivery/report.js'
 import type {RetryResult} from '../services/deliveries.js'
 import type {DeliveriesView, DeliveryRecordRow} from '../services/views.js'
 import {formatTable, type TableColumn} from './table.js'
@@ -33,14 +33,38 @@ const recordColumns: TableColumn<DeliveryRecordRow>[] = [
   {cell: (r) => (r.lastError ? `${r.lastStatus ? `${r.lastStatus} ` : ''}${r.lastError.replace(/^HTTP \d+: ?/, '').slice(0, 120)}` : '')},
 ]
 
+type FunctionResultColumn = 'changed' | 'unchanged' | 'dropped' | 'error' | 'delivered' | 'emitted'
+
+const functionResultColours: Record<FunctionResultColumn, (text: string) => string> = {
+  changed: chalk.cyan,
+  unchanged: (text) => text,
+  dropped: chalk.yellow,
+  error: chalk.red,
+  delivered: chalk.green,
+  emitted: chalk.green,
+}
+
+/** One line per function and place; a result column only when a function had that result (dropped and error always). */
+function functionTable(functions: readonly FunctionReport[]): string[] {
+  const results = (Object.keys(functionResultColours) as FunctionResultColumn[]).filter((result) => result === 'dropped' || result === 'error' || functions.some((f) => f[result] > 0))
+  const columns: TableColumn<FunctionReport>[] = [
+    {header: 'function', width: 17, cell: (f) => ({text: f.function, style: chalk.bold})},
+    {header: 'ran on', width: 20, cell: (f) => `${f.stage} ${f.target}`},
+    ...results.map((result): TableColumn<FunctionReport> => ({header: result, width: Math.max(result.length, 7), align: 'right', cell: (f) => counts(f[result], functionResultColours[result])})),
+  ]
+  return formatTable(columns, functions, {headerStyle: chalk.dim})
+}
+
 function nextAttempt(r: DeliveryRecordRow): string {
   return r.status === 'retrying' && r.nextAttemptAt > 0 ? chalk.dim(` next ${new Date(r.nextAttemptAt).toISOString()}`) : ''
 }
 
 /** `cdp deliveries`: one line per destination, then the failed events with their last error. */
 export function renderDeliveriesReport(report: DeliveriesView, statusAsked?: string): string {
-  if (report.destinations.length === 0) return chalk.dim('No destinations in cdp.json. Add one to "destinations" (see the README), and `cdp dev` starts delivering.')
+  const noDestinations = chalk.dim('No destinations in cdp.json. Add one to "destinations" (see the README), and `cdp dev` starts delivering.')
+  if (report.destinations.length === 0) return report.functions.length === 0 ? noDestinations : [noDestinations, '', ...functionTable(report.functions)].join('\n')
   const lines = [...formatTable(destinationColumns, report.destinations, {headerStyle: chalk.dim}), '']
+  if (report.functions.length > 0) lines.push(...functionTable(report.functions), '')
   const n = report.records.length
   const what = `${statusAsked ?? 'failed'} deliver${n === 1 ? 'y' : 'ies'}${statusAsked ? '' : ' (retrying or dead)'}`
   if (n === 0) lines.push(chalk.dim(`No ${what}.`))

@@ -10,7 +10,7 @@ import {renderDeliveriesReport} from '../../ui/deliveries-report.js'
 
 export default class Deliveries extends BaseCommand {
   static override summary = 'Show where delivery to each destination stands, and the events that failed.'
-  static override description = `Per destination in cdp.json: events delivered, pending (queued, or waiting behind an earlier event of the same user), retrying and dead-lettered; the success rate (delivered ÷ delivered and dead) and latency from receipt to delivery (p50 / p99). Then the events that failed, with their attempts and last error (status and the start of the answer's body).
+  static override description = `Per destination in cdp.json: events delivered, pending (queued, or waiting behind an earlier event of the same user), retrying and dead-lettered; the success rate (delivered ÷ delivered and dead) and latency from receipt to delivery (p50 / p99). Then, when user functions ran, how their runs ended per function and where it ran (changed, unchanged, dropped, error, delivered, emitted; \`functions\` in --json; with --destination, only that destination's). Then the events that failed, with their attempts and last error (status and the start of the answer's body).
 It reads the store beside a running \`cdp dev\`. GET /api/deliveries on the daemon serves the same as JSON.`
   static override examples = [
     {description: 'Every destination, and events retrying or dead-lettered', command: '<%= config.bin %> deliveries'},
