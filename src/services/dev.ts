@@ -12,7 +12,7 @@ import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/w
 import type {Logger} from '../log.js'
 import {Pipeline} from '../pipeline/pipeline.js'
 import {FunctionRegistry} from '../functions/registry.js'
-import type {FunctionRunSink} from '../functions/types.js'
+import {createFunctionRunLog} from '../functions/run-log.js'
 import {PlanRegistry} from '../plan/registry.js'
 import {describeReload, watchPlans} from '../plan/watch.js'
 import {parseAllowedHosts} from '../server/access.js'
@@ -100,7 +100,9 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
   // Closed after delivery and the server (added before them): nothing calls a function after this.
   const functionRegistry = new FunctionRegistry({log: options.log})
   shutdown.add('functions', () => functionRegistry.close())
-  const functionRuns: FunctionRunSink = {record: () => undefined}
+  // Closed before the store (added after it): what the functions did is written before it closes.
+  const functionRuns = createFunctionRunLog({store: storage.functionRuns, publish: (records) => hub.publishFunctionRuns(records), log: options.log})
+  shutdown.add('function records', () => functionRuns.close())
   const functions = {lookup: functionRegistry, sink: functionRuns}
   const deliveries = new DeliveryManager({
     functions,
