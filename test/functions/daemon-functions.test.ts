@@ -141,10 +141,10 @@ describe('functions in cdp dev', () => {
     expect((await post(`${daemon.url}/v1/track`, {userId: 'u1', messageId: 't2', event: 'Real'}, {writeKey})).status).toBe(200)
     const stored = daemon.storedEvents().sort((a, b) => a.seq - b.seq)
     expect(stored.map((event) => event.message.messageId)).toEqual(['i1', 't2'])
-    expect(stored[0].message.traits.email).toBe(createHash('sha256').update('ada@example.com').digest('hex'))
+    expect(stored[0].message.traits?.email).toBe(createHash('sha256').update('ada@example.com').digest('hex'))
     // The raw payload, as received, is kept beside the normalised message
     const db = new Database(path.join(daemon.dir, '.cdp', 'cdp.sqlite'), {readonly: true})
-    cleanups.push(() => db.close())
+    cleanups.push(() => void db.close())
     const raw = db.prepare("SELECT raw FROM events WHERE message_id = 'i1'").pluck().get() as string
     expect(JSON.parse(raw).traits.email).toBe(' Ada@Example.com ')
   })
