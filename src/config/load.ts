@@ -108,11 +108,22 @@ function fieldProblems(config: ConfigFile): string[] {
   return problems
 }
 
+/** The error of a cdp.json with problems: every one, each on its line with its path. */
+function problemsError(file: string, problems: readonly string[], exitCode?: number): UserError {
+  return new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+    hint: `Fix these fields in ${configFileName}; the README's "The workspace" section describes it.`,
+    code: 'invalid_config',
+    ...(exitCode === undefined ? {} : {exitCode}),
+  })
+}
+
 /**
- * Loads and validates cdp.json of a workspace. Returns undefined config file when there is none,
- * so callers can fall back to defaults. Every problem is reported at once, with the file.
+ * cdp.json read and checked against its schema (and what the schema cannot say), without looking at
+ * what its functions need from the machine (their files, environment variables): `cdp fn` runs
+ * functions with settings of its own, so those are its notes, not refusals. Undefined when the
+ * workspace has none. `exitCode` is the exit of a command that refuses the file.
  */
-export function loadConfig(dir: string): LoadedConfig | undefined {
+export function readConfig(dir: string, options: {exitCode?: number} = {}): {config: WorkspaceConfig; file: string} | undefined {
   const file = workspacePaths(dir).config
   if (!existsSync(file)) return undefined
   let text: string
@@ -121,7 +132,7 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
     // Editors on Windows may save UTF-8 with a byte order mark, which JSON.parse refuses.
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   } catch (error) {
-    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, {hint: 'Check the file\'s permissions.'})
+    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, {hint: 'Check the file\'s permissions.', ...(options.exitCode === undefined ? {} : {exitCode: options.exitCode})})
   }
   let parsed: unknown
   try {
@@ -130,18 +141,24 @@ export function loadConfig(dir: string): LoadedConfig | undefined {
     throw new UserError(`${file} is not valid JSON: ${(error as Error).message}`, {
       hint: `Fix the JSON syntax in ${configFileName}.`,
       code: 'invalid_config',
+      ...(options.exitCode === undefined ? {} : {exitCode: options.exitCode}),
     })
   }
   const problems = configProblems(parsed)
-  // Files and environment variables are checked once the shape holds.
-  const functions = problems.length === 0 ? functionDefinitions(parsed as WorkspaceConfig, path.dirname(file)) : {definitions: [], problems: []}
-  problems.push(...functions.problems)
-  if (problems.length > 0) {
-    throw new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      hint: `Fix these fields in ${configFileName}; the README's "The workspace" section describes it.`,
-      code: 'invalid_config',
-    })
-  }
+  if (problems.length > 0) throw problemsError(file, problems, options.exitCode)
   // No problem left: the schema held, and each destination held its own type's schema too.
-  return {config: parsed as WorkspaceConfig, file, functions: functions.definitions}
+  return {config: parsed as WorkspaceConfig, file}
+}
+
+/**
+ * Loads and validates cdp.json of a workspace, for running it: its functions' files and settings'
+ * environment variables must be there too. Undefined when there is none, so callers can fall back
+ * to defaults. Every problem is reported at once, with the file.
+ */
+export function loadConfig(dir: string): LoadedConfig | undefined {
+  const read = readConfig(dir)
+  if (!read) return undefined
+  const functions = functionDefinitions(read.config, path.dirname(read.file))
+  if (functions.problems.length > 0) throw problemsError(read.file, functions.problems)
+  return {...read, functions: functions.definitions}
 }

@@ -1,11 +1,8 @@
-import {existsSync, readFileSync} from 'node:fs'
 import {functionDefinitions} from '../config/functions.js'
-import {configProblems} from '../config/load.js'
+import {readConfig} from '../config/load.js'
 import type {WorkspaceConfig} from '../config/schema.js'
-import {configFileName, workspacePaths} from '../config/workspace.js'
-import {UserError} from '../errors.js'
+import {workspacePaths} from '../config/workspace.js'
 import type {FunctionDefinition} from '../functions/types.js'
-import {jsonErrorWhere} from '../functions/test-cases.js'
 
 /** Exit codes of `cdp fn run` and `cdp fn test`. */
 export const FnExit = {
@@ -35,32 +32,10 @@ export interface FunctionsWorkspace {
  * one-off runs bring their own settings. Undefined when the workspace has no cdp.json.
  */
 export function readFunctionsWorkspace(dir: string, env: NodeJS.ProcessEnv = process.env): FunctionsWorkspace | undefined {
-  const paths = workspacePaths(dir)
-  const file = paths.config
-  if (!existsSync(file)) return undefined
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`, {hint: "Check the file's permissions.", exitCode: FnExit.badInput})
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    throw new UserError(`${file} is not valid JSON: ${jsonErrorWhere(text, error)}`, {hint: `Fix the JSON syntax in ${configFileName}.`, exitCode: FnExit.badInput, code: 'invalid_config'})
-  }
-  const problems = configProblems(parsed)
-  if (problems.length > 0) {
-    throw new UserError(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      hint: `Fix these fields in ${configFileName}; the README's "The workspace" section describes it.`,
-      exitCode: FnExit.badInput,
-      code: 'invalid_config',
-    })
-  }
-  const config = parsed as WorkspaceConfig
-  const resolved = functionDefinitions(config, paths.dir, env)
+  const read = readConfig(dir, {exitCode: FnExit.badInput})
+  if (!read) return undefined
+  const {file, config} = read
+  const resolved = functionDefinitions(config, workspacePaths(dir).dir, env)
   return {file, config, definitions: resolved.definitions, problems: resolved.problems}
 }
 
