@@ -46,6 +46,8 @@ export interface ServerDeps {
     retried: () => void
     /** DELETE /api/events emptied the store: cursors start again. */
     eventsDeleted: () => void
+    /** What functions did, counted per function: GET /api/deliveries reports it beside the destinations. */
+    functionRuns?: Parameters<typeof deliveryReport>[3]
   }
 }
 
@@ -144,7 +146,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
   if (path === '/api/deliveries' && method === 'GET') {
     const deliveries = requireDeliveries(deps)
     const deliveryQuery = parseDeliveriesQuery(query(target, queryAt, ['destination', 'status', 'limit']))
-    sendJson(res, 200, await deliveryReport(deliveries.store, deliveries.destinations(), deliveryQuery))
+    sendJson(res, 200, await deliveryReport(deliveries.store, deliveries.destinations(), deliveryQuery, deliveries.functionRuns))
     return
   }
   if (path === '/api/deliveries/retry' && method === 'POST') {

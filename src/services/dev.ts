@@ -151,7 +151,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         log: options.log,
         version: cdpVersion,
         bodyTimeoutMs: options.bodyTimeoutMs,
-        deliveries: {store: deliveryStore, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart()},
+        deliveries: {store: deliveryStore, destinations: () => destinations, retried: () => deliveries.refresh(), eventsDeleted: () => deliveries.restart(), functionRuns: storage.functionRuns},
         stream: {hub, history: (filter, range) => historyEvents(events, deliveryStore, destinations, filter, range)},
         access: {allowHosts, token},
         functions: {

@@ -646,7 +646,11 @@ function handlerFor(event) {
   return H[byType[event.type]];
 }
 
-function settings() { return settingsText === '{}' ? {} : JSONparse(settingsText); }
+function settings() {
+  // A call may bring its own settings (a destination's over the function's).
+  const text = current !== null && current.settings ? current.settings : settingsText;
+  return text === '{}' ? {} : JSONparse(text);
+}
 
 function metadata(event) {
   if (event === null || typeof event !== 'object') return {};
@@ -809,10 +813,10 @@ function endCall(call) {
   return lines.length === 0 ? '[]' : JSONstringify(lines);
 }
 
-async function dispatch(id, mode) {
-  const call = {id: id, lines: [], skipped: 0, eventIndex: undefined, tokens: [], messages: undefined, unsupported: undefined};
+async function dispatch(id, mode, settingsOfCall) {
+  const call = {id: id, lines: [], skipped: 0, eventIndex: undefined, tokens: [], messages: undefined, unsupported: undefined, settings: settingsOfCall};
   current = call;
-  const texts = Array.prototype.slice.call(arguments, 2);
+  const texts = Array.prototype.slice.call(arguments, 3);
   try {
     if (mode === 's') {
       call.messages = [];

@@ -93,7 +93,7 @@ export class IsolatedFunction implements FunctionRuntime {
 
   private readonly deadlines = new DeadlineQueue()
 
-  private async call(mode: 'i' | 'd' | 's', args: unknown[], labelOf: () => string): Promise<CallAnswer> {
+  private async call(mode: 'i' | 'd' | 's', args: unknown[], labelOf: () => string, settings?: JsonObject): Promise<CallAnswer> {
     if (this.disposed) return {failure: {errorClass: 'Error', message: `function ${this.definition.name} has been unloaded`, retryable: true}}
     let instance: Instance
     try {
@@ -114,7 +114,8 @@ export class IsolatedFunction implements FunctionRuntime {
     const answered = new Promise<CallAnswer>((resolve) => (settle = resolve))
     call.timeOut = () => settle({failure: timeout()})
     this.deadlines.add(call)
-    args.unshift(call.id, mode)
+    // '' keeps the function's own settings; a call's own (a destination's over the function's) go as JSON.
+    args.unshift(call.id, mode, settings === undefined ? '' : JSON.stringify(settings))
     instance.dispatch(call, args).then(
       (text) => settle({text}),
       (error: unknown) => settle({failure: this.applyFailure(error, instance, labelOf(), timeout)}),
@@ -200,20 +201,20 @@ export class IsolatedFunction implements FunctionRuntime {
     return 'the call'
   }
 
-  async runInsert(events: readonly JsonObject[]): Promise<InsertRun> {
-    return this.runEvents(events, false) as Promise<InsertRun>
+  async runInsert(events: readonly JsonObject[], settings?: JsonObject): Promise<InsertRun> {
+    return this.runEvents(events, false, settings) as Promise<InsertRun>
   }
 
-  async runDestination(events: readonly JsonObject[]): Promise<DestinationRun> {
-    return this.runEvents(events, true) as Promise<DestinationRun>
+  async runDestination(events: readonly JsonObject[], settings?: JsonObject): Promise<DestinationRun> {
+    return this.runEvents(events, true, settings) as Promise<DestinationRun>
   }
 
-  private async runEvents(events: readonly JsonObject[], destination: boolean): Promise<InsertRun | DestinationRun> {
+  private async runEvents(events: readonly JsonObject[], destination: boolean, settings?: JsonObject): Promise<InsertRun | DestinationRun> {
     const started = performance.now()
     if (events.length === 0) return {outcomes: [], console: [], ms: 0}
     const texts: unknown[] = events.map((event) => JSON.stringify(event))
     const label = () => this.label(events, destination)
-    const answer = await this.call(destination ? 'd' : 'i', texts, label)
+    const answer = await this.call(destination ? 'd' : 'i', texts, label, settings)
     const log = (lines: ConsoleLine[]): CallLog => ({console: lines, ms: performance.now() - started})
     const failAll = (failure: FunctionFailure, lines: ConsoleLine[] = []) => ({
       outcomes: events.map((): InsertOutcome & DestinationOutcome => ({result: 'error', error: failure})),
@@ -261,9 +262,9 @@ export class IsolatedFunction implements FunctionRuntime {
     return {result: 'error', error: this.unreadable('the destination function')}
   }
 
-  async runSource(request: SourceRequest): Promise<SourceRun> {
+  async runSource(request: SourceRequest, settings?: JsonObject): Promise<SourceRun> {
     const started = performance.now()
-    const answer = await this.call('s', [request.body, JSON.stringify(request.headers), request.url], () => 'onRequest')
+    const answer = await this.call('s', [request.body, JSON.stringify(request.headers), request.url], () => 'onRequest', settings)
     const done = (run: Omit<SourceRun, 'ms'>): SourceRun => ({...run, ms: performance.now() - started})
     if ('failure' in answer) return done({messages: [], unsupported: [], console: [], error: answer.failure})
     const parsed = this.parse(answer.text)
