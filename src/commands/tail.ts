@@ -8,6 +8,7 @@ import type {StreamFeed} from '../stream/feed.js'
 import {maxStreamHistory} from '../stream/limits.js'
 import type {StreamFilter} from '../stream/types.js'
 import {formatConnectionLine, formatTailLine} from '../ui/tail-lines.js'
+import {untilStopped} from '../stop-signals.js'
 
 export default class Tail extends BaseCommand {
   static override summary = 'Watch events arrive live: validation, violations and deliveries, as Segment\'s Debugger shows them.'
@@ -54,25 +55,13 @@ Not on a terminal, or with --json, it prints one line per item (NDJSON with --js
 
 /** Prints items until SIGINT/SIGTERM, or until the reader of stdout goes away (`| head`). */
 function printLines(feed: StreamFeed, json: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      feed.close()
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') stop()
-    })
-    feed.onConnection((state) => {
-      const line = formatConnectionLine(state)
-      if (line !== undefined) process.stderr.write(`${line}\n`)
-    })
-    feed.onItems((items) => {
-      const text = items.map((item) => (json ? JSON.stringify(item) : formatTailLine(item))).join('\n') + '\n'
-      process.stdout.write(text)
-    })
+  feed.onConnection((state) => {
+    const line = formatConnectionLine(state)
+    if (line !== undefined) process.stderr.write(`${line}\n`)
   })
+  feed.onItems((items) => {
+    const text = items.map((item) => (json ? JSON.stringify(item) : formatTailLine(item))).join('\n') + '\n'
+    process.stdout.write(text)
+  })
+  return untilStopped(() => feed.close())
 }

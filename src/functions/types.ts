@@ -58,9 +58,12 @@ export interface ConsoleLine {
 export interface FunctionFailure {
   errorClass: string
   message: string
-  /** Trying again may help: RetryError, TimeoutError, MemoryLimitError, FetchError, and errors of no Segment class. */
+  /**
+   * Trying again may help: RetryError, TimeoutError, MemoryLimitError, FetchError. Anything else a
+   * function throws (Segment's final classes, a TypeError from a bug) is final, as Segment discards it.
+   */
   retryable: boolean
-  /** Where in the user's file it was thrown ("functions/crm.js:12:5"), when the stack says. */
+  /** Where in the user's file it was thrown ("functions/crm.js:12:5", relative to the current folder), when the stack says. */
   location?: string
 }
 

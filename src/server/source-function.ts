@@ -1,7 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {FunctionDefinition, FunctionRunRecord, FunctionRunSink} from '../functions/types.js'
-import {normalizeMessage} from '../message/normalize.js'
-import type {AcceptedMessage} from '../message/request.js'
+import {checkEmitted} from '../functions/emitted.js'
 import type {Pipeline} from '../pipeline/pipeline.js'
 import type {FunctionLookup} from '../functions/steps.js'
 import {writeKeyFromHeader, type SourceRegistry} from './auth.js'
@@ -68,20 +67,15 @@ export async function handleSourceFunction(req: IncomingMessage, res: ServerResp
       ...(run.error.location ? {location: run.error.location} : {}),
     })
   }
-  const accepted: AcceptedMessage[] = []
-  const receivedAtIso = new Date(receivedAt).toISOString()
-  for (const [index, emitted] of run.messages.entries()) {
-    const result = normalizeMessage(emitted.payload, {receivedAt, receivedAtIso, endpointType: emitted.type})
-    if (!result.ok) {
-      const problem = `Segment.${emitted.type}() call ${index + 1} of ${run.messages.length}: ${result.problem.message}`
-      deps.functions.sink.record([{...record, result: 'error', errorClass: 'ValidationError', message: problem}])
-      throw new HttpError(400, 'invalid_emitted_message', `source function "${name}" emitted a message Segment would refuse (${problem}); nothing it emitted was stored`, {
-        call: index + 1,
-        ...(result.problem.field ? {field: result.problem.field} : {}),
-      })
-    }
-    accepted.push({index, message: result.message, raw: JSON.stringify(emitted.payload)})
+  const checked = checkEmitted(run.messages, receivedAt)
+  if (!checked.ok) {
+    deps.functions.sink.record([{...record, result: 'error', errorClass: 'ValidationError', message: checked.problem}])
+    throw new HttpError(400, 'invalid_emitted_message', `source function "${name}" emitted a message Segment would refuse (${checked.problem}); nothing it emitted was stored`, {
+      call: checked.call,
+      ...(checked.field ? {field: checked.field} : {}),
+    })
   }
+  const {accepted} = checked
   deps.functions.sink.record([{...record, message: `${accepted.length} message${accepted.length === 1 ? '' : 's'}`}])
   if (accepted.length > 0) await deps.pipeline.ingest(source.name, accepted)
   const unsupported = run.unsupported.map((call) => `${call}: not supported by cdp locally (the call was ignored)`)

@@ -1,3 +1,4 @@
+import {checkEmitted} from '../functions/emitted.js'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {UserError} from '../errors.js'
@@ -111,7 +112,10 @@ export async function runFunctionOnce(options: FnRunOptions): Promise<FnRunResul
   try {
     if (kind === 'source') {
       const result = await runtime.runSource(input.request!)
-      return {...base, messages: result.messages, unsupported: result.unsupported, console: result.console, ...(result.error ? {error: result.error} : {}), ms: Math.round(result.ms)}
+      // What cdp dev would refuse is an error here too, naming the call.
+      const checked = result.error ? undefined : checkEmitted(result.messages, Date.now())
+      const error = result.error ?? (checked?.ok === false ? {errorClass: 'ValidationError', message: `a message Segment would refuse: ${checked.problem}; cdp dev stores none of them`, retryable: false} : undefined)
+      return {...base, messages: result.messages, unsupported: result.unsupported, console: result.console, ...(error ? {error} : {}), ms: Math.round(result.ms)}
     }
     if (kind === 'destination') {
       const result = await runtime.runDestination(input.events!)

@@ -1,3 +1,4 @@
+import {checkEmitted} from '../functions/emitted.js'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {isDeepStrictEqual} from 'node:util'
@@ -172,6 +173,9 @@ async function judge(runtime: FunctionRuntime, definition: FunctionDefinition, t
   if (definition.kind === 'source') {
     const run = await runtime.runSource(testCase.input as SourceRequest)
     const messages = run.messages.map((message) => ({type: message.type, payload: message.payload}))
+    // What cdp dev would refuse fails here too, as the ValidationError it is there.
+    const checked = run.error ? undefined : checkEmitted(run.messages, Date.now())
+    if (checked?.ok === false) run.error = {errorClass: 'ValidationError', message: `a message Segment would refuse: ${checked.problem}`, retryable: false}
     if ('error' in expect) {
       if (run.error?.errorClass === expect.error) return {console: run.console}
       return {

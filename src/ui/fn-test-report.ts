@@ -28,10 +28,12 @@ export function renderValueDiff(expected: unknown, actual: unknown, indent: stri
 }
 
 export function renderConsoleLines(lines: readonly ConsoleLine[], indent: string): string[] {
-  return lines.map((l) => {
+  return lines.flatMap((l) => {
     const where = l.eventIndex === undefined ? '' : `[event ${l.eventIndex + 1}] `
-    const text = `${indent}${where}console.${l.level}: ${printable(l.message)}`
-    return l.level === 'error' || l.level === 'warn' ? chalk.yellow(text) : chalk.dim(text)
+    // A logged error's stack spans lines: each is printed on its own, under the first.
+    const [first, ...rest] = l.message.split('\n')
+    const texts = [`${indent}${where}console.${l.level}: ${printable(first)}`, ...rest.map((line) => `${indent}  ${printable(line)}`)]
+    return texts.map((text) => (l.level === 'error' || l.level === 'warn' ? chalk.yellow(text) : chalk.dim(text)))
   })
 }
 

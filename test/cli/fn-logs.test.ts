@@ -6,21 +6,12 @@ import {silentLogger} from '../../src/log.js'
 import type {FunctionRunBatch} from '../../src/store/function-runs.js'
 import {openStorage} from '../../src/store/open-storage.js'
 import {binPath, runCli} from '../helpers/cli.js'
+import {cleanupsAfterEach} from '../helpers/daemon.js'
 import {waitFor} from '../helpers/wait.js'
-import {tempDir} from '../helpers/workspace.js'
+import {tempFolder} from '../helpers/workspace.js'
 
-let cleanups: (() => Promise<unknown> | unknown)[] = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-  cleanups = []
-})
-
-function workspace(): string {
-  const {dir, cleanup} = tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
+const cleanups = cleanupsAfterEach()
+const workspace = () => tempFolder(cleanups)
 
 const hashed: FunctionRunRecord = {
   at: '2026-03-01T12:00:00.001Z',
@@ -141,7 +132,7 @@ describe('cdp fn logs', () => {
       reject: false,
       buffer: false,
     })
-    cleanups.push(() => child.kill('SIGKILL'))
+    cleanups.push(() => void child.kill('SIGKILL'))
     let stdout = ''
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     await waitFor('the first record', () => stdout.includes('\n'))

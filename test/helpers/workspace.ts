@@ -17,3 +17,10 @@ export const testSources = [
   {name: 'web', writeKey: 'web-write-key-0001'},
   {name: 'server', writeKey: 'server-write-key-0002'},
 ]
+
+/** A fresh temporary folder, removed with the file's other cleanups (cleanupsAfterEach). */
+export function tempFolder(cleanups: (() => Promise<void> | void)[]): string {
+  const {dir, cleanup} = tempDir()
+  cleanups.push(cleanup)
+  return dir
+}

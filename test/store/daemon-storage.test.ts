@@ -8,21 +8,12 @@ import {openStorage} from '../../src/store/open-storage.js'
 import type {DaemonStorage} from '../../src/store/storage.js'
 import {memoryLogger, startTestDaemon} from '../helpers/daemon.js'
 import {getJson, post} from '../helpers/http.js'
+import {cleanupsAfterEach} from '../helpers/daemon.js'
 import {waitFor} from '../helpers/wait.js'
-import {tempDir, testSources} from '../helpers/workspace.js'
+import {tempFolder, testSources} from '../helpers/workspace.js'
 
-let cleanups: (() => Promise<unknown> | unknown)[] = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-  cleanups = []
-})
-
-function workspace(): string {
-  const {dir, cleanup} = tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
+const cleanups = cleanupsAfterEach()
+const workspace = () => tempFolder(cleanups)
 
 /** Every method called on the target, as "prefix.method", then the call itself. */
 function recorded<T extends object>(target: T, prefix: string, calls: string[]): T {

@@ -5,21 +5,12 @@ import type {FunctionRunRecord} from '../../src/functions/types.js'
 import {silentLogger} from '../../src/log.js'
 import {openStorage} from '../../src/store/open-storage.js'
 import {boundedConsoleJson} from '../../src/store/sqlite-function-runs.js'
+import {cleanupsAfterEach} from '../helpers/daemon.js'
 import {SqliteStore} from '../../src/store/sqlite-store.js'
-import {tempDir} from '../helpers/workspace.js'
+import {tempFolder} from '../helpers/workspace.js'
 
-let cleanups: (() => Promise<unknown> | unknown)[] = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-  cleanups = []
-})
-
-function workspace(): string {
-  const {dir, cleanup} = tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
+const cleanups = cleanupsAfterEach()
+const workspace = () => tempFolder(cleanups)
 
 function run(n: number, extra: Partial<FunctionRunRecord> = {}): FunctionRunRecord {
   return {

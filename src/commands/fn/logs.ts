@@ -4,6 +4,7 @@ import {dirFlag} from '../../flags.js'
 import {followFunctionLogs, readFunctionLogs} from '../../services/fn-logs.js'
 import type {StoredFunctionRun} from '../../store/function-runs.js'
 import {formatFunctionRun, renderNoFunctionRuns} from '../../ui/fn-logs.js'
+import {untilStopped} from '../../stop-signals.js'
 
 export default class FnLogs extends BaseCommand {
   static override summary = 'Print what functions logged and how they failed: console lines, errors and drops, newest last.'
@@ -44,25 +45,8 @@ A NAME with no records is not an error: it says so on stderr and exits 0 (a func
     const following = await followFunctionLogs(options, {onRecords: print, signal: stopped.signal})
     if (following.records.length === 0) process.stderr.write(renderNoFunctionRuns(args.name, following.counted) + '\n')
     print(following.records)
-    await untilStopped(stopped)
+    await untilStopped(() => stopped.abort())
     await following.done
     return undefined
   }
-}
-
-/** Until SIGINT or SIGTERM, or until the reader of stdout goes away (`| head`). */
-function untilStopped(stopped: AbortController): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      stopped.abort()
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') stop()
-    })
-  })
 }

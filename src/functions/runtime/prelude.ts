@@ -136,8 +136,10 @@ function safeString(v) {
 
 /** A thrown value as {c: class, m: message, t: retryable, s: stack}, read defensively. */
 function failure(e) {
+  // Segment discards an event whose function threw anything but RetryError (or timed out): a
+  // bug in the function fails the same way next time, so it is final here too.
   if (e === null || (typeof e !== 'object' && typeof e !== 'function')) {
-    return {c: 'Error', m: safeString(e), t: true, s: ''};
+    return {c: 'Error', m: safeString(e), t: false, s: ''};
   }
   let message = '', stack = '', name = '';
   try { message = typeof e.message === 'string' ? e.message : safeString(e); } catch (x) {}
@@ -149,7 +151,7 @@ function failure(e) {
   if (message === 'Not supported' && name === 'Error') {
     message = 'import() is not available in functions: modules cannot be loaded (Not supported)';
   }
-  return {c: name || 'Error', m: message, t: true, s: stack};
+  return {c: name || 'Error', m: message, t: false, s: stack};
 }
 
 function isDrop(e) {
@@ -172,7 +174,8 @@ function formatValue(v) {
   if (typeof v === 'function') return '[Function ' + (v.name || 'anonymous') + ']';
   if (typeof v === 'symbol' || typeof v === 'bigint') return safeString(v);
   if (v instanceof Error) {
-    try { return typeof v.stack === 'string' && v.stack ? v.stack : v.name + ': ' + v.message; } catch (x) { return 'Error'; }
+    // The user's frames only: the runtime's own (cdp:prelude) say nothing to them.
+    try { return typeof v.stack === 'string' && v.stack ? v.stack.split('\n').filter(function (line) { return line.indexOf('cdp:prelude') === -1; }).join('\n') : v.name + ': ' + v.message; } catch (x) { return 'Error'; }
   }
   try {
     const t = JSONstringify(v);

@@ -2,7 +2,7 @@
  * A function file made ready for the isolate: `.ts` transpiled (no type check), the name stacks
  * show ("functions/NAME.js"), and positions in the code the isolate runs mapped back to the file.
  */
-import {basename} from 'node:path'
+import path from 'node:path'
 import {SourceMap} from 'node:module'
 import {FunctionLoadError} from '../types.js'
 
@@ -27,8 +27,14 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
+/** The file as people see it in errors: relative to the current folder when inside it (functions/crm.js), else whole. */
+function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file)
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : file
+}
+
 export async function prepareSource(file: string, code: string): Promise<PreparedSource> {
-  const displayName = `functions/${basename(file)}`
+  const displayName = shownPath(file)
   let compiled = code
   let map: SourceMap | undefined
   if (/\.[mc]?ts$/.test(file)) {
