@@ -77,7 +77,7 @@ describe('cdp.json edited while cdp dev runs', () => {
     expect(logged.split('\n')).toEqual([
       `${file} has 2 problems:`,
       '  - /destinations/0: missing required field "url" (destination "hook")',
-      '  - /destinations/1/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres',
+      '  - /destinations/1/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres, function',
       'The daemon keeps running with the settings it has.',
     ])
     expect(await track('while-invalid-1')).toBe(200)

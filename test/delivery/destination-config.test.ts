@@ -39,7 +39,7 @@ describe('cdp dev refuses a bad destination, naming it', () => {
       exitCode: 1,
       lines: [
         `Error: ${path.join(dir, 'cdp.json')} has 1 problem:`,
-        '  - /destinations/0/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres',
+        '  - /destinations/0/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres, function',
         hint,
       ],
     })
@@ -116,7 +116,7 @@ describe('cdp dev refuses a bad destination, naming it', () => {
     expect(exitCode).toBe(1)
     expect(lines).toEqual([
       `Error: ${path.join(dir, 'cdp.json')} has 5 problems:`,
-      '  - /destinations/0/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres',
+      '  - /destinations/0/type: destination "crm" has unknown type "mailchimp"; use one of webhook, file, segment, postgres, function',
       '  - /destinations/1: missing required field "url" (destination "hook")',
       '  - /destinations/2: missing required field "path" (destination "archive")',
       '  - /destinations/3/name: destination "hook" has the same name as /destinations/1; each destination needs its own',
