@@ -157,9 +157,11 @@ describe('Segment docs functions through `cdp fn run`', () => {
     expect(run.stdout.trim().split('\n')).toEqual(['event 1: delivered', 'event 2: delivered', 'event 3: delivered'])
   })
 
-  it('source-send-messages.js (source-functions.md "Sending messages"): the three messages, and Segment.set reported as not supported', async () => {
+  it('source-send-messages.js (source-functions.md "Sending messages"): the three messages, Segment.set reported as not supported, and the group without a user refused as cdp dev refuses it', async () => {
     const run = await fnRun('source-send-messages.js', {}, ['--json'])
-    expect(run.exitCode).toBe(0)
+    // The docs' group call has neither userId nor anonymousId: cdp dev would store none of the three
+    expect(run.exitCode).toBe(1)
+    expect(run.json.error).toEqual({errorClass: 'ValidationError', message: 'a message Segment would refuse: Segment.group() call 3 of 3: userId or anonymousId is required for group; cdp dev stores none of them', retryable: false})
     expect(run.json.kind).toBe('source')
     expect(run.json.messages).toEqual([
       {type: 'identify', payload: {userId: 'user_id', traits: {name: 'Jane Hopper'}}},
@@ -382,7 +384,8 @@ describe('Segment docs functions through `cdp dev`', () => {
     expect(await post(url, {userId: 'user-12345678'})).toMatchObject({status: 200, body: {success: true, emitted: 0}})
     const bad = await post(url, {userId: 'short'})
     expect(bad.body).toMatchObject({code: 'function_error', errorClass: 'Error', error: expect.stringContaining('User ID is invalid')})
-    expect(bad.status).toBe(500)
+    // A plain Error is final (Segment discards it), so the sender is told not to retry: 400
+    expect(bad.status).toBe(400)
   })
 
   it('RudderStack denylist transformEvent as a destination insert function drops the denied event only', async () => {

@@ -27,8 +27,12 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** The file as people see it in errors: relative to the current folder when inside it (functions/crm.js), else whole. */
+/**
+ * The file as people see it in errors: functions/NAME.js for a workspace's function (wherever the
+ * daemon was started), else relative to the current folder when inside it, else whole.
+ */
 function shownPath(file: string): string {
+  if (path.basename(path.dirname(file)) === 'functions') return `functions/${path.basename(file)}`
   const relative = path.relative(process.cwd(), file)
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : file
 }

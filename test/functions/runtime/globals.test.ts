@@ -1,7 +1,7 @@
 import {createHash, createHmac} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -262,7 +262,9 @@ describe('TypeScript functions', () => {
 
   it('a .ts function with type annotations loads, and errors point at the .ts lines', async () => {
     // Given a TypeScript file whose types take lines the JavaScript does not have
-    const file = join(dir, 'typed.ts')
+    // In the workspace's functions/ folder: errors name it functions/typed.ts
+    await mkdir(join(dir, 'functions'), {recursive: true})
+    const file = join(dir, 'functions', 'typed.ts')
     await writeFile(
       file,
       [
@@ -292,7 +294,8 @@ describe('TypeScript functions', () => {
 
   it('a .ts file that does not parse gives file:line', async () => {
     // Given
-    const file = join(dir, 'broken.ts')
+    await mkdir(join(dir, 'functions'), {recursive: true})
+    const file = join(dir, 'functions', 'broken.ts')
     await writeFile(file, 'interface A {\n  x: string\n}\nfunction onTrack(event: A {\n  return event\n}\n')
 
     // When / Then

@@ -80,9 +80,9 @@ describe('insert functions (Segment)', () => {
       {result: 'error', error: {errorClass: 'RetryError', message: 'sub', retryable: true, location: 'functions/errors.js:9:23'}},
       {
         result: 'error',
-        error: {errorClass: 'TypeError', message: "Cannot read properties of undefined (reading 'here')", retryable: true, location: 'functions/errors.js:10:39'},
+        error: {errorClass: 'TypeError', message: "Cannot read properties of undefined (reading 'here')", retryable: false, location: 'functions/errors.js:10:39'},
       },
-      {result: 'error', error: {errorClass: 'Error', message: 'a string', retryable: true}},
+      {result: 'error', error: {errorClass: 'Error', message: 'a string', retryable: false}},
     ])
   })
 

@@ -110,7 +110,7 @@ describe('isolation and limits', () => {
 
     // Then
     expect(run.outcomes).toEqual([
-      {result: 'error', error: {errorClass: 'ReferenceError', message: 'process is not defined', retryable: true, location: 'functions/fn.js:13:69'}},
+      {result: 'error', error: {errorClass: 'ReferenceError', message: 'process is not defined', retryable: false, location: 'functions/fn.js:13:69'}},
       {result: 'changed', events: [{...track({}, 'm1'), event: 'escape 2', p: 'undefined'}]},
       {result: 'changed', events: [{...track({}, 'm2'), event: 'globals', names: []}]},
     ])
