@@ -487,7 +487,7 @@ export function createDeliveryBench({
   // fill them); the webhook again with a trivial insert function (issue 12: ≥ 70% of without).
   const drainCases = [
     ...drainTypes.filter((type) => drainOnly === undefined || drainOnly.includes(type)).flatMap((type) => drainUsers.filter((users) => users === 1 || type === 'webhook').map((users) => ({type, users, insert: false}))),
-    ...(drainOnly === undefined || drainOnly.includes('webhook') ? [{type: 'webhook', users: 1, insert: true}] : []),
+    ...(drainOnly === undefined || drainOnly.includes('webhook') ? drainUsers.map((users) => ({type: 'webhook', users, insert: true})) : []),
   ]
 
   /** The scenarios of one round: each ingest pair back to back (order alternating by round), then the drains. */
@@ -640,15 +640,19 @@ export function createDeliveryBench({
       }
     }
     // Issue 12: delivery with a trivial insert function on, against off (per round: the pair ran in the same round).
-    const insertPerRound = perRound.map((r) => (r.drainWebhookInsert?.eventsPerSec && r.drainWebhook?.eventsPerSec ? r.drainWebhookInsert.eventsPerSec / r.drainWebhook.eventsPerSec : null))
-    const insertValue = drains.drainWebhookInsert?.eventsPerSec && drains.drainWebhook?.eventsPerSec ? drains.drainWebhookInsert.eventsPerSec / drains.drainWebhook.eventsPerSec : null
-    ratios.insertFunction = {
-      description: 'webhook drain (batchSize 100) with a trivial insert function (return event) ÷ without',
-      target: 0.7,
-      value: insertValue,
-      perRound: insertPerRound,
-      medianOfRounds: median(insertPerRound.filter((x) => x !== null)),
-      met: insertValue !== null && insertValue >= 0.7,
+    for (const users of sections.includes('drain') ? drainUsers : []) {
+      const on = drainId('webhook', users, true)
+      const off = drainId('webhook', users)
+      const insertPerRound = perRound.map((r) => (r[on]?.eventsPerSec && r[off]?.eventsPerSec ? r[on].eventsPerSec / r[off].eventsPerSec : null))
+      const insertValue = drains[on]?.eventsPerSec && drains[off]?.eventsPerSec ? drains[on].eventsPerSec / drains[off].eventsPerSec : null
+      ratios[users === 1 ? 'insertFunction' : `insertFunctionUsers${users}`] = {
+        description: `webhook drain (batchSize 100${users > 1 ? `, ${users} users` : ''}) with a trivial insert function (return event) ÷ without`,
+        target: 0.7,
+        value: insertValue,
+        perRound: insertPerRound,
+        medianOfRounds: median(insertPerRound.filter((x) => x !== null)),
+        met: insertValue !== null && insertValue >= 0.7,
+      }
     }
     // Does the batched webhook keep up with ingest? Its drain rate against ingest's, and its lag in the live runs.
     const webhookDrain = drains.drainWebhook?.eventsPerSec ?? null
@@ -712,9 +716,9 @@ export function createDeliveryBench({
           `${d.incompleteRuns ? `, ${d.incompleteRuns} runs INCOMPLETE` : ''}`,
       )
     }
-    const insert = summary.ratios.insertFunction
-    if (insert?.value !== null && insert?.value !== undefined) {
-      log(`  Insert function (issue 12): ${insert.description}: ${pct(insert.value)} (target ≥ 70.0%) ${insert.met ? 'MET' : 'MISSED'}; per round ${insert.perRound.map(pct).join(', ')}`)
+    for (const [id, insert] of Object.entries(summary.ratios).filter(([id]) => id.startsWith('insertFunction'))) {
+      if (insert.value === null) continue
+      log(`  Insert function (issue 12, ${id}): ${insert.description}: ${pct(insert.value)} (target ≥ 70.0%) ${insert.met ? 'MET' : 'MISSED'}; per round ${insert.perRound.map(pct).join(', ')}`)
     }
     const k = summary.keepsUp
     if (k) {

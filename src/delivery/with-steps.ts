@@ -21,7 +21,7 @@ export function withSteps(adapter: DestinationAdapter, config: DestinationConfig
     close: () => adapter.close(),
     async send(batch, signal) {
       const steps = await runSteps(
-        batch.map((event) => event.message),
+        batch,
         config,
         {stage: 'destination', target: config.name},
         functions,
@@ -34,12 +34,15 @@ export function withSteps(adapter: DestinationAdapter, config: DestinationConfig
         if (step.failure) {
           const where = step.failure.location ? ` (${step.failure.location})` : ''
           results[index] = {status: 'failed', error: new DeliveryError(`insert function "${config.insert}": ${step.failure.errorClass}: ${step.failure.message}${where}`, {retryable: step.failure.retryable})}
+        } else if (step.unchanged) {
+          onward.push(batch[index])
+          origin.push(index)
         } else if (step.messages.length === 0) {
           results[index] = {status: 'dropped', reason: `dropped by insert function "${config.insert}"`}
         } else {
           // Several events from one (a RudderStack transformation): they stand or fall together.
           for (const message of step.messages) {
-            onward.push(step.messages.length === 1 && message === batch[index].message ? batch[index] : outgoingWith(batch[index], message))
+            onward.push(outgoingWith(batch[index], message))
             origin.push(index)
           }
         }
@@ -49,7 +52,7 @@ export function withSteps(adapter: DestinationAdapter, config: DestinationConfig
         try {
           sent = await adapter.send(onward, signal)
         } catch (error) {
-          if (onward.length === batch.length && steps.every((step) => step.messages.length === 1)) throw error
+          if (onward.length === batch.length && steps.every((step) => step.unchanged || step.messages.length === 1)) throw error
           const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error), {retryable: true})
           sent = onward.map(() => ({status: 'failed', error: failure}))
         }

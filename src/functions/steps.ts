@@ -34,13 +34,28 @@ export function transformerOf(list: readonly TransformationConfig[] | undefined)
   return transformer
 }
 
-/** One event in, what goes on out: nothing (dropped or failed), or one or more messages. */
+/**
+ * One event on its way through the steps: its message (which may be parsed only when read), and
+ * its JSON text when the caller has it (a stored row), so that an insert function can take the
+ * text as it is.
+ */
+export interface StepInput {
+  readonly messageId: string
+  readonly message: SegmentMessage
+  readonly json?: string
+}
+
+/** One event in, what goes on out: itself unchanged, nothing (dropped or failed), or one or more messages. */
 export interface StepResult {
-  /** The messages to go on, in order. */
+  /** The event goes on as it came in (no step changed it). */
+  unchanged?: true
+  /** The messages to go on, in order, when the steps changed the event (none when they dropped it). */
   messages: SegmentMessage[]
   /** Set when the insert function failed on this event. */
   failure?: FunctionFailure
 }
+
+const unchangedResult: StepResult = {unchanged: true, messages: []}
 
 /** A function's console lines for one event of a call: its own, and those written outside any event go with the first. */
 function linesOf(lines: readonly ConsoleLine[], index: number): ConsoleLine[] {
@@ -68,21 +83,31 @@ function checkedOutput(output: JsonObject, input: SegmentMessage, position: numb
  * caller decides what a failure means where it runs.
  */
 export async function runSteps(
-  messages: readonly SegmentMessage[],
+  inputs: readonly StepInput[],
   config: StepsConfig,
   where: {stage: 'source' | 'destination'; target: string},
   functions: {lookup: FunctionLookup; sink: FunctionRunSink; settings?: JsonObject},
 ): Promise<StepResult[]> {
   const transformer = transformerOf(config.transformations)
-  const transformed = transformer ? messages.map((message) => transformer(message) as SegmentMessage) : messages
-  if (config.insert === undefined) return transformed.map((message) => ({messages: [message]}))
+  // A transformation that changed an event makes a new input: its stored text no longer says what it is.
+  const transformed: readonly StepInput[] = transformer
+    ? inputs.map((input) => {
+        const message = transformer(input.message) as SegmentMessage
+        return message === input.message ? input : {messageId: input.messageId, message}
+      })
+    : inputs
+  const changedBefore = transformed.map((input, index) => input !== inputs[index])
+  const asIs = (input: StepInput, index: number): StepResult => (changedBefore[index] ? {messages: [input.message]} : unchangedResult)
+  if (config.insert === undefined) return transformed.map(asIs)
   const name = config.insert
   const runtime = functions.lookup.get(name)
   if (!runtime) {
     const failure: FunctionFailure = {errorClass: 'FunctionUnavailable', message: functions.lookup.unavailable(name), retryable: true}
     return transformed.map(() => ({messages: [], failure}))
   }
-  const run = await runtime.runInsert(transformed, functions.settings)
+  // Stored rows go as the text they are; anything else is serialised by the runtime.
+  const texts = transformed.every((input) => input.json !== undefined) ? transformed.map((input) => input.json as string) : undefined
+  const run = texts ? await runtime.runInsertJson(texts, functions.settings) : await runtime.runInsert(transformed.map((input) => input.message), functions.settings)
   const at = new Date().toISOString()
   const records: FunctionRunRecord[] = []
   const results = transformed.map((input, index): StepResult => {
@@ -91,11 +116,11 @@ export async function runSteps(
     records.push(record)
     switch (outcome.result) {
       case 'unchanged':
-        return {messages: [input]}
+        return asIs(input, index)
       case 'changed': {
         const kept: SegmentMessage[] = []
         for (let position = 0; position < outcome.events.length; position++) {
-          const checked = checkedOutput(outcome.events[position], input, position)
+          const checked = checkedOutput(outcome.events[position], input.message, position)
           if (checked.message) {
             kept.push(checked.message)
             continue

@@ -72,7 +72,10 @@ export const finalErrorClasses: readonly string[] = ['EventNotSupported', 'Inval
 
 /** What an insert function did to one event. */
 export type InsertOutcome =
-  /** The event(s) to go on: one for a Segment handler; a RudderStack transformEvent may return several. */
+  /**
+   * The event(s) to go on: one for a Segment handler; a RudderStack transformEvent may return
+   * several. For 'unchanged', the input itself (none from runInsertJson).
+   */
   | {result: 'unchanged' | 'changed'; events: JsonObject[]}
   /** DropEvent thrown, no handler for the event's type, or the handler returned nothing (null, undefined). */
   | {result: 'dropped'; reason: string}
@@ -149,6 +152,12 @@ export interface FunctionRuntime {
   readonly handlers: readonly string[]
   /** Insert functions (and RudderStack transformations): each event through its handler, or the batch through onBatch/transformBatch. */
   runInsert(events: readonly JsonObject[], settings?: JsonObject): Promise<InsertRun>
+  /**
+   * runInsert over events the caller has as JSON text already (the store's rows): they are neither
+   * parsed nor serialised again on the host. An 'unchanged' outcome's `events` is then empty: the
+   * caller keeps the event it has.
+   */
+  runInsertJson(texts: readonly string[], settings?: JsonObject): Promise<InsertRun>
   /**
    * Destination functions: each event through its handler, or the batch through onBatch.
    * `settings`, when given, replaces definition.settings for this call (a destination's own settings over the function's).

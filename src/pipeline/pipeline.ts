@@ -105,7 +105,7 @@ export class Pipeline {
   private async withSteps(source: string, config: StepsConfig, messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]> {
     const functions = this.functions ?? {lookup: noFunctions, sink: {record: () => undefined}}
     const results = await runSteps(
-      messages.map((accepted) => accepted.message),
+      messages.map((accepted) => ({messageId: accepted.message.messageId, message: accepted.message})),
       config,
       {stage: 'source', target: source},
       functions,
@@ -114,7 +114,8 @@ export class Pipeline {
     if (retry) throw new SourceStepsFailed(source, retry)
     const kept: AcceptedMessage[] = []
     results.forEach((result, index) => {
-      for (const message of result.messages) kept.push({index: messages[index].index, message, raw: messages[index].raw})
+      if (result.unchanged) kept.push(messages[index])
+      else for (const message of result.messages) kept.push({index: messages[index].index, message, raw: messages[index].raw})
     })
     return kept
   }

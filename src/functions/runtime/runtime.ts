@@ -205,19 +205,25 @@ export class IsolatedFunction implements FunctionRuntime {
     return this.runEvents(events, false, settings) as Promise<InsertRun>
   }
 
+  async runInsertJson(texts: readonly string[], settings?: JsonObject): Promise<InsertRun> {
+    return this.runEvents(texts, false, settings, true) as Promise<InsertRun>
+  }
+
   async runDestination(events: readonly JsonObject[], settings?: JsonObject): Promise<DestinationRun> {
     return this.runEvents(events, true, settings) as Promise<DestinationRun>
   }
 
-  private async runEvents(events: readonly JsonObject[], destination: boolean, settings?: JsonObject): Promise<InsertRun | DestinationRun> {
+  private async runEvents(given: readonly (JsonObject | string)[], destination: boolean, settings?: JsonObject, asText = false): Promise<InsertRun | DestinationRun> {
     const started = performance.now()
-    if (events.length === 0) return {outcomes: [], console: [], ms: 0}
-    const texts: unknown[] = events.map((event) => JSON.stringify(event))
-    const label = () => this.label(events, destination)
+    if (given.length === 0) return {outcomes: [], console: [], ms: 0}
+    const texts: unknown[] = asText ? [...given] : given.map((event) => JSON.stringify(event))
+    // Objects only where a message needs them (the handler's name for an error), or an unchanged event is returned.
+    const events = (asText ? [] : given) as readonly JsonObject[]
+    const label = () => this.label(asText ? (given as string[]).slice(0, 1).map((text) => JSON.parse(text) as JsonObject) : events, destination)
     const answer = await this.call(destination ? 'd' : 'i', texts, label, settings)
     const log = (lines: ConsoleLine[]): CallLog => ({console: lines, ms: performance.now() - started})
     const failAll = (failure: FunctionFailure, lines: ConsoleLine[] = []) => ({
-      outcomes: events.map((): InsertOutcome & DestinationOutcome => ({result: 'error', error: failure})),
+      outcomes: given.map((): InsertOutcome & DestinationOutcome => ({result: 'error', error: failure})),
       ...log(lines),
     })
     if ('failure' in answer) return failAll(answer.failure)
@@ -226,18 +232,18 @@ export class IsolatedFunction implements FunctionRuntime {
     if (parsed === undefined) return failAll(this.unreadable(label()))
     if (parsed.x !== undefined) return failAll(this.failure(parsed.x), lines)
     const raw = parsed.o
-    if (!Array.isArray(raw) || raw.length !== events.length) return failAll(this.unreadable(label()), lines)
+    if (!Array.isArray(raw) || raw.length !== given.length) return failAll(this.unreadable(label()), lines)
     const outcomes = raw.map((item: unknown, i) =>
-      destination ? this.destinationOutcome(item) : this.insertOutcome(item, events[i]!),
+      destination ? this.destinationOutcome(item) : this.insertOutcome(item, events[i]),
     )
     return {outcomes, ...log(lines)} as InsertRun | DestinationRun
   }
 
-  private insertOutcome(item: unknown, input: JsonObject): InsertOutcome {
+  private insertOutcome(item: unknown, input: JsonObject | undefined): InsertOutcome {
     const o = (item !== null && typeof item === 'object' ? item : {}) as {[key: string]: unknown}
     switch (o.r) {
       case 'u':
-        return {result: 'unchanged', events: [input]}
+        return {result: 'unchanged', events: input === undefined ? [] : [input]}
       case 'c':
         if (Array.isArray(o.e) && o.e.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e))) {
           return {result: 'changed', events: o.e as JsonObject[]}
