@@ -47,7 +47,15 @@ export type EventSendResult = {status: 'delivered'} | {status: 'dropped'; reason
 export interface DestinationAdapter {
   /** Checks the destination can be reached (a database connection, say); rejects with a clear error when not. */
   open?(): Promise<void>
-  send(batch: readonly OutgoingEvent[], signal: AbortSignal): Promise<void | EventSendResult[]>
+  /**
+   * Work on a batch that can be done before its turn to be sent (a destination's insert function):
+   * the worker starts it for the next batch of a lane while the current one is sent, and hands
+   * what it resolved with to that batch's send(). Opaque to the worker. A batch may be prepared
+   * and then not sent (the one before it failed): preparing must have no effect the send relies on.
+   */
+  prepare?(batch: readonly OutgoingEvent[]): Promise<unknown>
+  /** `prepared`, when given, is what prepare() resolved with for this same batch. */
+  send(batch: readonly OutgoingEvent[], signal: AbortSignal, prepared?: unknown): Promise<void | EventSendResult[]>
   close(): Promise<void>
 }
 

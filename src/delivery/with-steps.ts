@@ -1,5 +1,5 @@
 import type {DestinationConfig} from '../config/schema.js'
-import {hasSteps, runSteps} from '../functions/steps.js'
+import {hasSteps, runSteps, type StepResult} from '../functions/steps.js'
 import type {SegmentMessage} from '../message/types.js'
 import {DeliveryError, type AdapterContext, type DestinationAdapter, type EventSendResult, type OutgoingEvent} from './types.js'
 
@@ -16,16 +16,13 @@ function outgoingWith(event: OutgoingEvent, message: SegmentMessage): OutgoingEv
 export function withSteps(adapter: DestinationAdapter, config: DestinationConfig, context: AdapterContext): DestinationAdapter {
   if (!hasSteps(config)) return adapter
   const functions = context.functions ?? {lookup: {get: () => undefined, unavailable: (name: string) => `function "${name}" is not loaded`}, sink: {record: () => undefined}}
+  const prepare = (batch: readonly OutgoingEvent[]): Promise<StepResult[]> => runSteps(batch, config, {stage: 'destination', target: config.name}, functions)
   return {
     open: adapter.open?.bind(adapter),
     close: () => adapter.close(),
-    async send(batch, signal) {
-      const steps = await runSteps(
-        batch,
-        config,
-        {stage: 'destination', target: config.name},
-        functions,
-      )
+    prepare,
+    async send(batch, signal, prepared) {
+      const steps = Array.isArray(prepared) && prepared.length === batch.length ? (prepared as StepResult[]) : await prepare(batch)
       const results: EventSendResult[] = new Array(batch.length)
       // What goes on to the adapter, and for each the batch positions it came from.
       const onward: OutgoingEvent[] = []

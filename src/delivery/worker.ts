@@ -369,10 +369,15 @@ export class DestinationWorker {
   }
 
   private async sendLane(lane: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<void> {
+    let prepared = this.prepare(lane.slice(0, this.batchSize))
     for (let start = 0; start < lane.length; start += this.batchSize) {
       if (this.stopped) return
       const batch = lane.slice(start, start + this.batchSize)
-      const failed = await this.sendBatch(batch, delivered, failures, skipped)
+      const ready = await prepared
+      // The next batch is prepared (its insert function runs) while this one is sent.
+      const next = start + this.batchSize
+      prepared = next < lane.length ? this.prepare(lane.slice(next, next + this.batchSize)) : Promise.resolve(undefined)
+      const failed = await this.sendBatch(batch, delivered, failures, skipped, ready)
       if (failed) {
         // The rest of the lane is not tried: its users' order must hold, and the destination may be down.
         skipped.push(...lane.slice(start + this.batchSize))
@@ -381,15 +386,22 @@ export class DestinationWorker {
     }
   }
 
+  /** The adapter's work before a send, begun now; undefined when it has none, or when it failed (the send does it again and fails itself). */
+  private prepare(batch: Item[]): Promise<unknown> {
+    const {adapter} = this.options
+    if (!adapter.prepare || batch.length === 0) return Promise.resolve(undefined)
+    return adapter.prepare(batch.map((item) => item.event)).catch(() => undefined)
+  }
+
   /**
    * Sends one batch; true when it failed in a way that stops the lane. A batch refused outright
    * (a 400, say) is sent again one event at a time, so one bad event does not take its
    * neighbours to the dead letters with it.
    */
-  private async sendBatch(batch: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<boolean> {
+  private async sendBatch(batch: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[], prepared?: unknown): Promise<boolean> {
     const began = Date.now()
     try {
-      const results = await this.send(batch.map((item) => item.event))
+      const results = await this.send(batch.map((item) => item.event), prepared)
       const ms = Date.now() - began
       if (!results) {
         for (const item of batch) delivered.push({item, ms})
@@ -426,11 +438,11 @@ export class DestinationWorker {
     }
   }
 
-  private async send(events: OutgoingEvent[]): Promise<void | EventSendResult[]> {
+  private async send(events: OutgoingEvent[], prepared?: unknown): Promise<void | EventSendResult[]> {
     const timeout = AbortSignal.timeout(this.timeoutMs)
     const signal = AbortSignal.any([this.stopController.signal, timeout])
     try {
-      return await this.options.adapter.send(events, signal)
+      return await this.options.adapter.send(events, signal, prepared)
     } catch (error) {
       if (this.stopController.signal.aborted) throw new Stopping()
       if (timeout.aborted) throw new DeliveryError(`timed out after ${this.timeoutMs} ms`, {retryable: true})
