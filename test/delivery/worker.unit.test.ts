@@ -155,6 +155,57 @@ describe('DestinationWorker', () => {
     expect(sent.indexOf('bob-3')).toBeLessThan(sent.indexOf('alice-1', sent.indexOf('alice-1') + 1))
   })
 
+  it('prepares the next batch of a lane while the current one is sent; a batch prepared but not sent is prepared again when it goes', async () => {
+    // Given a destination with a prepare step, whose second send fails once
+    const log: string[] = []
+    let sends = 0
+    const adapter = Object.assign(destination(async (ids) => {
+      log.push(`send ${ids.join(',')}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      if (++sends === 2) throw unavailable()
+    }), {
+      async prepare(batch: readonly OutgoingEvent[]) {
+        log.push(`prepare ${batch.map((event) => event.messageId).join(',')}`)
+        return batch.length
+      },
+    })
+    // (a window of six events a round: one user's all go in one lane, as three batches)
+    const worker = startWorker(adapter, {batchSize: 2, concurrency: 3, retry: {initialDelayMs: 1000, maxDelayMs: 1000}}, {lingerMs: 0})
+    // When one user's six events go as three batches of a lane
+    commit(worker, 'alice-1', 'alice-2', 'alice-3', 'alice-4', 'alice-5', 'alice-6')
+    await vi.advanceTimersByTimeAsync(5000)
+    // Then each next batch was prepared before the one before it was sent, and after the failed
+    // send the third batch (prepared, never sent) was prepared again when its turn came
+    expect(log.slice(0, 5)).toEqual(['prepare alice-1,alice-2', 'prepare alice-3,alice-4', 'send alice-1,alice-2', 'prepare alice-5,alice-6', 'send alice-3,alice-4'])
+    // and, the failed pair retried (alice's events held behind it), every event was delivered in order
+    const sent = log.filter((line) => line.startsWith('send')).flatMap((line) => line.slice(5).split(','))
+    expect(sent.filter((id, index) => sent.indexOf(id) === index)).toEqual(['alice-1', 'alice-2', 'alice-3', 'alice-4', 'alice-5', 'alice-6'])
+    expect(log.filter((line) => line.startsWith('prepare') && line.includes('alice-5')).length).toBeGreaterThanOrEqual(2)
+    expect(store.deliveries.destinationState('hook')).toMatchObject({delivered: 6})
+  })
+
+  it('takes a fate per event from a send: delivered and dropped ones are done, only the failed one is retried', async () => {
+    let attempt = 0
+    const adapter = Object.assign(destination(), {
+      async send(batch: readonly OutgoingEvent[]) {
+        adapter.sends.push({at: Date.now() - started, ids: batch.map((event) => event.messageId)})
+        attempt++
+        return batch.map((event) =>
+          event.messageId === 'bob-1' && attempt === 1
+            ? {status: 'failed' as const, error: unavailable()}
+            : event.messageId === 'carol-1'
+              ? {status: 'dropped' as const, reason: 'internal'}
+              : {status: 'delivered' as const},
+        )
+      },
+    })
+    const worker = startWorker(adapter, {batchSize: 5, concurrency: 1, retry: {initialDelayMs: 1000, maxDelayMs: 1000}}, {lingerMs: 0})
+    const seqs = commit(worker, 'alice-1', 'bob-1', 'carol-1')
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(adapter.sends.map((send) => send.ids)).toEqual([['alice-1', 'bob-1', 'carol-1'], ['bob-1']])
+    expect(statusOf(seqs)).toEqual([{seq: seqs[1], status: 'delivered', attempts: 2}])
+  })
+
   it('sends a batch refused outright (400) again one event at a time: only the bad event is dead-lettered', async () => {
     const adapter = destination((ids) => {
       if (ids.includes('carol-1')) throw new DeliveryError('HTTP 400: bad payload', {retryable: false, status: 400})
