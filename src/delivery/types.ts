@@ -1,7 +1,7 @@
 import type {DestinationSettings, DestinationType} from '../config/destinations.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
-import type {DeliveryStatus} from '../store/types.js'
+import type {DeliveryStatus, DeliveryStore} from '../store/types.js'
 import type {FunctionRunSink} from '../functions/types.js'
 import type {FunctionLookup} from '../functions/steps.js'
 
@@ -92,3 +92,9 @@ export class DeliveryError extends Error {
     this.retryAfterMs = options.retryAfterMs
   }
 }
+
+/**
+ * What of the DeliveryStore a DestinationWorker calls: the live destination's bookkeeping
+ * provides it, and so does a replay's (src/replay/), which has its own cursor, records and counts.
+ */
+export type WorkerStore = Pick<DeliveryStore, 'openDestination' | 'queuedEvents' | 'openDeliveries' | 'heldUsers' | 'nextRetryAt' | 'recordOutcome'>

@@ -3,16 +3,17 @@ import type {DestinationConfig} from '../config/schema.js'
 import type {Logger} from '../log.js'
 import type {SegmentMessage} from '../message/types.js'
 import {destinationMatch} from '../store/filter-spec.js'
-import type {Awaitable, DeliveryAttempt, DeliveryOutcome, DeliveryRow, DeliveryStore, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
+import type {Awaitable, DeliveryAttempt, DeliveryOutcome, DeliveryRow, DestinationFilter, NewEvent, OpenDelivery, QueuedEvent} from '../store/types.js'
 import {LatencyHistogram} from './latency.js'
 import {RecentEvents} from './recent-events.js'
 import {backoffMs, retryPolicy, type RetryPolicy} from './retry.js'
-import {DeliveryError, type DeliveryResult, type DestinationAdapter, type EventSendResult, type OutgoingEvent} from './types.js'
+import {DeliveryError, type DeliveryResult, type DestinationAdapter, type EventSendResult, type OutgoingEvent, type WorkerStore} from './types.js'
 
 export interface WorkerOptions {
   config: DestinationConfig
   adapter: DestinationAdapter
-  store: DeliveryStore
+  /** The live destination's bookkeeping, or a replay's (src/replay/): only what the worker calls. */
+  store: WorkerStore
   log: Logger
   /** Told of each round's results, when wantResults() says someone listens (else nothing is built). */
   onResults?: (results: DeliveryResult[]) => void
@@ -165,7 +166,7 @@ export class DestinationWorker {
     this.opened.catch(() => undefined)
   }
 
-  private async open(store: DeliveryStore): Promise<void> {
+  private async open(store: WorkerStore): Promise<void> {
     const generation = this.generation
     const state = await store.openDestination(this.name)
     // Events deleted meanwhile (restart()): the cursor starts again at 0, not at the state read before.
