@@ -20,3 +20,22 @@ export function untilStopped(onStop: () => void): Promise<void> {
     })
   })
 }
+
+/**
+ * Calls onStop once on the first SIGINT or SIGTERM, until the returned function is called: how a
+ * command that finishes on its own but can be stopped part way (`cdp replay`) hears Ctrl-C.
+ */
+export function onStopSignal(onStop: (signal: NodeJS.Signals) => void): () => void {
+  let stopped = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopped) return
+    stopped = true
+    onStop(signal)
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  return () => {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+}

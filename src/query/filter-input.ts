@@ -35,6 +35,28 @@ const sinceHint = 'Give a span back from now such as 30s, 15m, 2h, 7d or 4w, or 
 
 /** A point in time from an ISO 8601 date or a span back from now such as 30s, 15m, 2h, 7d. */
 export function parseSince(value: string, now: number = Date.now()): string {
+  return parseTimePoint('since', value, now)
+}
+
+/** The end of a time range (`cdp replay --until`): read as --since is. */
+export function parseUntil(value: string, now: number = Date.now()): string {
+  return parseTimePoint('until', value, now)
+}
+
+/** A time range from --since and --until, refused when it is inverted or empty (until at or before since). */
+export function parseTimeRange(input: {since?: string; until?: string}, now: number = Date.now()): {since?: string; until?: string} {
+  const since = input.since ? parseSince(input.since, now) : undefined
+  const until = input.until ? parseUntil(input.until, now) : undefined
+  if (since !== undefined && until !== undefined && Date.parse(until) <= Date.parse(since)) {
+    throw new UserError(`until "${input.until}" (${until}) is not after since "${input.since}" (${since}): the time range is ${until === since ? 'empty' : 'inverted'}.`, {
+      hint: 'Give an --until later than --since, or leave one of them out.',
+      code: 'invalid_filter',
+    })
+  }
+  return {since, until}
+}
+
+function parseTimePoint(name: string, value: string, now: number): string {
   const text = value.trim()
   const relative = /^(\d+)\s*([smhdw])$/i.exec(text)
   if (relative) {
@@ -42,18 +64,35 @@ export function parseSince(value: string, now: number = Date.now()): string {
     const ms = now - Number(relative[1]) * units[unit]
     if (!(ms >= earliestMs)) {
       const most = Math.floor((now - earliestMs) / units[unit])
-      throw new UserError(`since "${value}" reaches back before the year 0000; a span in ${unitNames[unit]} can be at most ${most}.`, {hint: sinceHint, code: 'invalid_filter'})
+      throw new UserError(`${name} "${value}" reaches back before the year 0000; a span in ${unitNames[unit]} can be at most ${most}.`, {hint: sinceHint, code: 'invalid_filter'})
     }
     return new Date(ms).toISOString()
   }
   const reading = readIsoTime(text)
   if (!reading.ok) {
     if (!reading.malformed) {
-      throw new UserError(`since "${value}" is not a real time: ${reading.reason}.`, {hint: sinceHint, code: 'invalid_filter'})
+      throw new UserError(`${name} "${value}" is not a real time: ${reading.reason}.`, {hint: sinceHint, code: 'invalid_filter'})
     }
-    throw new UserError(`since "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {hint: sinceHint, code: 'invalid_filter'})
+    throw new UserError(`${name} "${value}" is neither an ISO 8601 time nor a span such as 15m, 2h or 7d.`, {hint: sinceHint, code: 'invalid_filter'})
   }
   return new Date(reading.time.ms).toISOString()
+}
+
+/** A message type as typed (any case), checked against the six. */
+export function parseMessageType(value: string): string {
+  const type = value.toLowerCase()
+  if (!(messageTypes as readonly string[]).includes(type)) {
+    throw new UserError(`type "${value}" is not a message type; use one of ${messageTypes.join(', ')}.`, {code: 'invalid_filter'})
+  }
+  return type
+}
+
+/** "true" / "false" or a boolean: checked events that passed or broke the plan; undefined for none given. */
+export function parseValid(value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === true || value === 'true') return true
+  if (value === false || value === 'false') return false
+  throw new UserError(`valid "${value}" must be true or false.`, {code: 'invalid_filter'})
 }
 
 function parseLimit(value: string | number | undefined): number {
@@ -91,22 +130,13 @@ export function parseViolationFilter(input: ViolationFilterInput, now: number = 
 /** The filter of `cdp events` and `GET /api/events`, checked the same way for both. */
 export function parseEventFilter(input: EventFilterInput, now: number = Date.now()): EventFilter {
   const filter: EventFilter = {limit: parseLimit(input.limit)}
-  if (input.type !== undefined && input.type !== '') {
-    const type = input.type.toLowerCase()
-    if (!(messageTypes as readonly string[]).includes(type)) {
-      throw new UserError(`type "${input.type}" is not a message type; use one of ${messageTypes.join(', ')}.`, {code: 'invalid_filter'})
-    }
-    filter.type = type
-  }
+  if (input.type !== undefined && input.type !== '') filter.type = parseMessageType(input.type)
   if (input.event) filter.event = input.event
   if (input.user) filter.user = input.user
   if (input.source) filter.source = input.source
   if (input.since) filter.since = parseSince(input.since, now)
-  if (input.valid !== undefined && input.valid !== '') {
-    if (input.valid === true || input.valid === 'true') filter.valid = true
-    else if (input.valid === false || input.valid === 'false') filter.valid = false
-    else throw new UserError(`valid "${input.valid}" must be true or false.`, {code: 'invalid_filter'})
-  }
+  const valid = parseValid(input.valid)
+  if (valid !== undefined) filter.valid = valid
   return filter
 }
 
