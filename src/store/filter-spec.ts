@@ -13,7 +13,7 @@ import type {DestinationFilter, EventFilter, NewEvent} from './types.js'
 export type EventColumns = Pick<NewEvent, 'type' | 'event' | 'source' | 'userId' | 'anonymousId' | 'timestamp' | 'valid' | 'policy'>
 
 /** What `cdp events`, GET /api/events and the live stream match on: an EventFilter without its paging. */
-export type EventMatch = Pick<EventFilter, 'type' | 'event' | 'user' | 'source' | 'since' | 'valid'>
+export type EventMatch = Pick<EventFilter, 'type' | 'event' | 'types' | 'events' | 'user' | 'source' | 'since' | 'until' | 'valid'>
 
 /** The SQL of one condition and its parameters. */
 type SqlTerm = [sql: string, ...params: unknown[]]
@@ -72,13 +72,31 @@ function inList(column: string, list: (f: DestinationFilter) => readonly string[
   }
 }
 
+/** A list of values the column may take, any of them; an empty list sets nothing, and a null value is in no list. */
+function anyOf(column: 'type' | 'event', list: (f: EventMatch) => readonly string[] | undefined): Term<EventMatch, Omit<EventColumns, 'policy'>> {
+  return {
+    applies: (f) => (list(f)?.length ?? 0) > 0,
+    sql: (f, c) => {
+      const values = list(f) ?? []
+      return [`${c(column)} IN (${values.map(() => '?').join(', ')})`, ...values]
+    },
+    test: (f, e) => {
+      const v = e[column]
+      return v !== null && (list(f) ?? []).includes(v)
+    },
+  }
+}
+
 /**
- * The events filter: type, event (track event or page/screen name), user (userId or anonymousId),
- * source, since (timestamp at or after) and valid. Empty strings set nothing.
+ * The events filter: type, event (track event or page/screen name), lists of either (any of them),
+ * user (userId or anonymousId), source, since (timestamp at or after), until (timestamp before) and
+ * valid. Empty strings and empty lists set nothing.
  */
 export const eventMatch = new FilterSpec<EventMatch, Omit<EventColumns, 'policy'>>([
   {applies: (f) => Boolean(f.type), sql: (f, c) => [`${c('type')} = ?`, f.type], test: (f, e) => e.type === f.type},
   {applies: (f) => Boolean(f.event), sql: (f, c) => [`${c('event')} = ?`, f.event], test: (f, e) => e.event === f.event},
+  anyOf('type', (f) => f.types),
+  anyOf('event', (f) => f.events),
   {
     applies: (f) => Boolean(f.user),
     sql: (f, c) => [`(${c('user_id')} = ? OR ${c('anonymous_id')} = ?)`, f.user, f.user],
@@ -87,6 +105,7 @@ export const eventMatch = new FilterSpec<EventMatch, Omit<EventColumns, 'policy'
   {applies: (f) => Boolean(f.source), sql: (f, c) => [`${c('source')} = ?`, f.source], test: (f, e) => e.source === f.source},
   // ISO 8601 times in UTC compare as text (both forms compare them as strings).
   {applies: (f) => Boolean(f.since), sql: (f, c) => [`${c('timestamp')} >= ?`, f.since], test: (f, e) => e.timestamp >= (f.since as string)},
+  {applies: (f) => Boolean(f.until), sql: (f, c) => [`${c('timestamp')} < ?`, f.until], test: (f, e) => e.timestamp < (f.until as string)},
   // Stored as 1, 0 or NULL (no plan applies); NULL matches neither true nor false.
   {applies: (f) => f.valid !== undefined, sql: (f, c) => [`${c('valid')} = ?`, f.valid ? 1 : 0], test: (f, e) => e.valid === f.valid},
 ])

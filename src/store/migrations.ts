@@ -150,6 +150,67 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'cdp replay: a record per replay (selection, status, counts, checkpoint) and its events off the happy path',
+    sql: `
+      -- One per \`cdp replay\`: derived state, like a destination's cursor, but over the reader's
+      -- positions (store seqs, or archive lines counted across the files).
+      CREATE TABLE replays (
+        id TEXT PRIMARY KEY,
+        destination TEXT NOT NULL,
+        -- The ReplaySelection, JSON.
+        selection TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'completed', 'failed')),
+        -- A replay of the store reads events up to the newest when it began (so it ends while
+        -- cdp dev stores more); NULL for archives.
+        through_seq INTEGER,
+        selected INTEGER,
+        sent INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        corrupt INTEGER NOT NULL DEFAULT 0,
+        -- The reader's position up to which everything is settled: a resumed replay reads after it.
+        checkpoint INTEGER NOT NULL DEFAULT 0,
+        -- Latency histogram (handed out → confirmed), JSON: {bucket: count}.
+        latency TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT,
+        last_error TEXT
+      ) STRICT;
+      CREATE INDEX replays_created_at ON replays (created_at);
+
+      -- A replay's events that left its cursor's path (as deliveries for live traffic). The message
+      -- is kept whole: an archive's events are not in the events table, and it is the JSON sent
+      -- (integrations already rewritten to the replay's destination).
+      CREATE TABLE replay_deliveries (
+        id INTEGER PRIMARY KEY,
+        replay_id TEXT NOT NULL REFERENCES replays (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT,
+        user_id TEXT,
+        anonymous_id TEXT,
+        message TEXT NOT NULL,
+        user_key TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'retrying', 'dead', 'delivered')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        history TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (replay_id, seq)
+      ) STRICT;
+      -- Open records of a replay in order (openDeliveries, heldUsers), and by when they are due (nextRetryAt).
+      CREATE INDEX replay_deliveries_open ON replay_deliveries (replay_id, seq) WHERE status IN ('pending', 'retrying');
+      CREATE INDEX replay_deliveries_due ON replay_deliveries (replay_id, next_attempt_at) WHERE status IN ('pending', 'retrying');
+    `,
+  },
 ]
 
 export const latestSchemaVersion = migrations[migrations.length - 1].version

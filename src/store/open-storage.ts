@@ -12,21 +12,23 @@ import {StoreLock} from './store-lock.js'
 /**
  * How a process uses the store, which decides how it is opened:
  * - reader: a command reading beside a running daemon (read-only; fails if there is no store yet);
- * - writer: a command changing delivery records while no daemon runs (fails if there is no store);
+ * - writer: a command changing delivery records while no daemon runs (fails if there is no store,
+ *   unless `create`), or `cdp replay` writing its records beside a running daemon or without one
+ *   (WAL and busy_timeout let a second connection write between the daemon's commits);
  * - daemon: cdp dev, the single writer (takes the store's lock, guards its files, commits in groups,
  *   keeps the WAL checkpointed).
  */
-export type StorageRole = {role: 'reader'} | {role: 'writer'} | ({role: 'daemon'} & SqliteDaemonOptions)
+export type StorageRole = {role: 'reader'} | {role: 'writer'; create?: boolean} | ({role: 'daemon'} & SqliteDaemonOptions)
 
 /** The one way into storage: the daemon and every command open it here, from the workspace's paths. */
 export async function openStorage(paths: WorkspacePaths, how: {role: 'daemon'} & SqliteDaemonOptions): Promise<DaemonStorage>
-export async function openStorage(paths: WorkspacePaths, how: {role: 'reader'} | {role: 'writer'}): Promise<Storage>
+export async function openStorage(paths: WorkspacePaths, how: {role: 'reader'} | {role: 'writer'; create?: boolean}): Promise<Storage>
 export async function openStorage(paths: WorkspacePaths, how: StorageRole): Promise<Storage> {
   switch (how.role) {
     case 'reader':
       return new SqliteStorage(new SqliteStore(paths.database, {readonly: true}))
     case 'writer':
-      if (!existsSync(paths.database)) {
+      if (!how.create && !existsSync(paths.database)) {
         throw new UserError(`No event store at ${paths.database}: nothing was delivered here yet.`, {hint: 'Run `cdp dev` in this workspace (or pass --dir).', code: 'no_store'})
       }
       return new SqliteStorage(new SqliteStore(paths.database))

@@ -1,6 +1,7 @@
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {FunctionRunStore} from './function-runs.js'
+import type {ReplayStore} from './replays.js'
 import {CheckpointHealth} from './checkpoint-health.js'
 import {Checkpointer, type WalUpkeep} from './checkpointer.js'
 import {GroupCommitter} from './group-commit.js'
@@ -15,11 +16,13 @@ export class SqliteStorage implements Storage {
   readonly deliveries: DeliveryStore
   readonly functionRuns: FunctionRunStore
   readonly meta: MetaStore
+  readonly replays: ReplayStore
 
   constructor(protected readonly store: SqliteStore) {
     this.events = store
     this.deliveries = store.deliveries
     this.functionRuns = store.functionRuns
+    this.replays = store.replays
     this.meta = store.meta
   }
 

@@ -4,15 +4,16 @@ import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
 import type {Violation} from '../plan/violations.js'
 import type {SegmentMessage} from '../message/types.js'
-import {eventMatch} from './filter-spec.js'
+import {destinationMatch, eventMatch} from './filter-spec.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
 import {OpenFiles} from './open-files.js'
 import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
 import {SqliteDeliveries} from './sqlite-deliveries.js'
 import {SqliteFunctionRuns} from './sqlite-function-runs.js'
+import {SqliteReplays} from './sqlite-replays.js'
 import {isNotWritable, StoreUnavailableError, storeNotWritable} from './store-errors.js'
 import type {MetaStore} from './storage.js'
-import type {AppendResult, EventFilter, EventStore, NewEvent, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
+import type {AppendResult, EventFilter, EventStore, NewEvent, QueuedEvent, QueuedEvents, ReplayCount, ReplayFilter, StoredEvent, StoredViolation, ViolationFilter} from './types.js'
 
 export interface SqliteStoreOptions {
   /** A second process reading while the daemon writes (WAL allows any number). */
@@ -75,6 +76,8 @@ export class SqliteStore implements EventStore {
   readonly deliveries: SqliteDeliveries
   /** Function run records, on the same connection. */
   readonly functionRuns: SqliteFunctionRuns
+  /** Replays' records (`cdp replay`), on the same connection. */
+  readonly replays: SqliteReplays
   private readonly openFiles?: OpenFiles
   /** The files whose replacement loses commits: checked after each one. */
   private readonly dataFiles: readonly string[]
@@ -98,6 +101,7 @@ export class SqliteStore implements EventStore {
       this.checkVersion()
       this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
       this.functionRuns = new SqliteFunctionRuns(this.db, (sql) => this.prepared(sql), () => void this.writable())
+      this.replays = new SqliteReplays(this.db, (sql) => this.prepared(sql))
       return
     }
     let db: Database.Database | undefined
@@ -117,6 +121,7 @@ export class SqliteStore implements EventStore {
     }
     this.deliveries = new SqliteDeliveries(this.db, (sql) => this.prepared(sql))
     this.functionRuns = new SqliteFunctionRuns(this.db, (sql) => this.prepared(sql), () => void this.writable())
+    this.replays = new SqliteReplays(this.db, (sql) => this.prepared(sql))
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -267,6 +272,36 @@ export class SqliteStore implements EventStore {
     return (this.prepared('SELECT count(*) AS n FROM events').get() as {n: number}).n
   }
 
+  replayEvents(after: number, filter: ReplayFilter, limit: number): QueuedEvents {
+    const through = filter.through ?? this.newestSeq()
+    if (after >= through) return {events: [], cursor: after, complete: true}
+    const {where, params, scan} = replayWhere(filter)
+    // Read along the seqs (the table's own order): an index on a filtered column would make SQLite
+    // collect and sort every remaining match for each page. A user is the exception (few rows, found
+    // by its indexes); the planner picks for it.
+    const events = this.prepared(
+      `SELECT seq, message_id AS messageId, source, type, event, user_id AS userId, anonymous_id AS anonymousId, received_at AS receivedAt, message
+       FROM events ${scan} WHERE seq > ? AND seq <= ? AND ${where} ORDER BY seq LIMIT ?`,
+    ).all(after, through, ...params, limit) as QueuedEvent[]
+    // Fewer than asked: every event up to `through` was looked at, taken or not.
+    const complete = events.length < limit
+    return {events, cursor: complete ? through : events[events.length - 1].seq, complete}
+  }
+
+  countReplayEvents(filter: ReplayFilter): ReplayCount {
+    const {where, params} = replayWhere(filter)
+    const bound = filter.through === undefined ? '' : 'seq <= ? AND '
+    const rows = this.prepared(`SELECT type, event, count(*) AS count FROM events WHERE ${bound}${where} GROUP BY type, event ORDER BY count DESC, type, event`).all(
+      ...(filter.through === undefined ? [] : [filter.through]),
+      ...params,
+    ) as ReplayCount['byType']
+    return {total: rows.reduce((sum, row) => sum + row.count, 0), byType: rows}
+  }
+
+  private newestSeq(): number {
+    return (this.prepared('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as {seq: number}).seq
+  }
+
   resetEvents(): number {
     this.writable()
     return this.db.transaction(() => {
@@ -347,4 +382,19 @@ function eventsWhere(after: number, filter: EventFilter): {where: string; params
   conditions.push(...match.conditions)
   params.push(...match.params)
   return {where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params}
+}
+
+/**
+ * The conditions of a replay's filter (never a quarantined event), and how to read the table for
+ * it: along the seqs, unless a user narrows it to the rows its indexes find.
+ */
+function replayWhere(filter: ReplayFilter): {where: string; params: unknown[]; scan: string} {
+  const match = eventMatch.sql({types: filter.types, events: filter.events, user: filter.user, source: filter.source, since: filter.since, until: filter.until, valid: filter.valid})
+  // The destination filter's first term alone: not quarantined.
+  const unblocked = destinationMatch.sql({})
+  return {
+    where: [...unblocked.conditions, ...match.conditions].join(' AND '),
+    params: [...unblocked.params, ...match.params],
+    scan: filter.user ? '' : 'NOT INDEXED',
+  }
 }

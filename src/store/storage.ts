@@ -1,4 +1,5 @@
 import type {FunctionRunStore} from './function-runs.js'
+import type {ReplayStore} from './replays.js'
 import type {StoreUnavailableError} from './store-errors.js'
 import type {AppendResult, Awaitable, DeliveryStore, EventStore, EventWriter, NewEvent} from './types.js'
 
@@ -19,6 +20,11 @@ export interface Storage {
   /** User functions' run records and counts: appended by the daemon's run log, read by `cdp fn logs` and `cdp deliveries`. */
   readonly functionRuns: FunctionRunStore
   readonly meta: MetaStore
+  /**
+   * `cdp replay`'s records: read by `--list` (reader), written by the process running a replay
+   * (writer: beside a running daemon too, WAL and busy_timeout let both write).
+   */
+  readonly replays: ReplayStore
   /** Releases what the storage holds (connections, threads, the daemon's lock). */
   close(): Promise<void>
 }

@@ -36,11 +36,17 @@ export interface AppendResult {
 export interface EventFilter {
   type?: string
   event?: string
+  /** Message types: any of them (`cdp replay --type`, repeatable). An empty list sets nothing. */
+  types?: readonly string[]
+  /** Track event names (and page/screen names): any of them. An empty list sets nothing. */
+  events?: readonly string[]
   /** Matches userId or anonymousId. */
   user?: string
   source?: string
   /** ISO 8601: events whose (corrected) timestamp is at or after it. */
   since?: string
+  /** ISO 8601: events whose (corrected) timestamp is before it. */
+  until?: string
   /** Only events checked against a plan that passed (true) or broke it (false). */
   valid?: boolean
   /** Only events with a sequence number below it. */
@@ -96,8 +102,40 @@ export interface EventStore {
   /** Every stored message of these types, oldest first, one at a time. */
   iterateMessages(types: readonly string[]): Iterable<SegmentMessage> | AsyncIterable<SegmentMessage>
   countEvents(): Awaitable<number>
+  /**
+   * Events after seq `after` that a replay's filter takes, oldest first, as the delivery queue
+   * gives them; `cursor` the seq to read after next, `complete` when nothing is left up to
+   * `filter.through`. One page: a replay reads a window at a time, in constant memory.
+   */
+  replayEvents(after: number, filter: ReplayFilter, limit: number): Awaitable<QueuedEvents>
+  /** How many events replayEvents would give from the start, by type and event name. */
+  countReplayEvents(filter: ReplayFilter): Awaitable<ReplayCount>
   /** Deletes every stored event; answers how many there were. */
   resetEvents(): Awaitable<number>
+}
+
+/**
+ * Which stored events a replay sends (`cdp replay`): the events filter of `cdp events`, with lists
+ * and an end; quarantined ('blocked') events never go. `through` bounds it to the events stored
+ * when the replay began (absent: the newest now), so a replay beside a running daemon ends.
+ */
+export interface ReplayFilter {
+  types?: readonly string[]
+  events?: readonly string[]
+  user?: string
+  source?: string
+  since?: string
+  until?: string
+  valid?: boolean
+  /** Only events with a sequence number at or below it. */
+  through?: number
+}
+
+/** What a replay would send, counted up front (`cdp replay --dry-run`, and the progress view's time left). */
+export interface ReplayCount {
+  total: number
+  /** Per message type and event name (null for types without one), most first. */
+  byType: {type: string; event: string | null; count: number}[]
 }
 
 /** Appends events durably: the promise resolves only after they are committed. */

@@ -38,6 +38,7 @@ async function recordingStorage(dir: string): Promise<{storage: DaemonStorage; c
     deliveries: recorded(inner.deliveries, 'deliveries', calls),
     functionRuns: recorded(inner.functionRuns, 'functionRuns', calls),
     meta: recorded(inner.meta, 'meta', calls),
+    replays: recorded(inner.replays, 'replays', calls),
     writer: recorded(inner.writer, 'writer', calls),
     location: inner.location,
     listen: (listeners) => inner.listen(listeners),

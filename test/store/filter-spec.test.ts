@@ -80,6 +80,10 @@ function randomEventMatch(): EventMatch {
   if (chance(0.3)) match.source = pick([...sources, 'android'])
   if (chance(0.3)) match.since = timestamp()
   if (chance(0.3)) match.valid = chance(0.5)
+  // cdp replay's: lists of types and names (any of them; an empty list sets nothing), and an end.
+  if (chance(0.2)) match.types = someOf(typesAndMore)
+  if (chance(0.2)) match.events = someOf([...names, 'Never Sent'])
+  if (chance(0.2)) match.until = timestamp()
   return match
 }
 
