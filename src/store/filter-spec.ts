@@ -55,7 +55,8 @@ export class FilterSpec<Filter, Row> {
   }
 }
 
-type DestinationRow = Pick<EventColumns, 'type' | 'event' | 'source' | 'policy'>
+/** A stored row, or a queued event (whose type is a plain string) with the policy it was stored with. */
+type DestinationRow = Pick<EventColumns, 'event' | 'source' | 'policy'> & {type: string}
 
 /** A destination's list of accepted values for one column; an event whose value is null is in no list. */
 function inList(column: string, list: (f: DestinationFilter) => readonly string[] | undefined, value: (e: DestinationRow) => string | null): Term<DestinationFilter, DestinationRow> {
