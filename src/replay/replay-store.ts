@@ -1,0 +1,259 @@
+import {BugError} from '../errors.js'
+import {destinationMatch} from '../store/filter-spec.js'
+import type {ReplayStore} from '../store/replays.js'
+import type {DeliveryOutcome, DestinationFilter, DestinationState, OpenDelivery, QueuedEvent, QueuedEvents} from '../store/types.js'
+import type {ReplayCounts, ReplayReader, WorkerStore} from './types.js'
+
+export interface ReplayWorkerStoreOptions {
+  replays: ReplayStore
+  reader: ReplayReader
+  replayId: string
+  /** The destination's name: its worker's bookkeeping is this replay's, and `integrations` name it alone. */
+  destination: string
+  /** Rewrite each event's `integrations` to `{"All": false, "<destination>": true}` (default true), as Segment's Replay does. */
+  rewrite?: boolean
+  /** Events handed out per second at most; default the selection's `rate` (none: as fast as the destination takes them). */
+  rate?: number
+  /** The clock of the rate cap (tests). */
+  now?: () => number
+}
+
+/** What a replay's worker store tells its runner. */
+export interface ReplayWorkerStore extends WorkerStore {
+  /** True once the reader is read to its end, the checkpoint is saved there, and no event is still retrying or held. */
+  settled(): boolean
+  /** The counts as last saved (sent and failed only once confirmed or recorded), the checkpoint, and the last failure seen. */
+  progress(): {counts: ReplayCounts; checkpoint: number; lastError: string | null}
+}
+
+/** What the reader gave up to a position and the destination's filter left out: counted once the checkpoint passes it. */
+interface Skips {
+  cursor: number
+  count: number
+}
+
+/** A reader that can say how many corrupt lines lie up to a position (the archive reader): counted as the checkpoint passes them. */
+interface CountsCorrupt {
+  corruptUpTo(position: number): number
+}
+
+function countsCorrupt(reader: ReplayReader): reader is ReplayReader & CountsCorrupt {
+  return typeof (reader as Partial<CountsCorrupt>).corruptUpTo === 'function'
+}
+
+/** Index of the first event with seq > `seq` in events ordered by seq. */
+function after(events: readonly QueuedEvent[], seq: number): number {
+  let low = 0
+  let high = events.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (events[mid].seq <= seq) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
+/** Most events read from the reader per call, as a multiple of what was asked: a call stays short when the destination's filter leaves most out. */
+const scanFactor = 8
+
+/**
+ * The WorkerStore of one replay: the real DestinationWorker runs on it as it runs on a live
+ * destination's bookkeeping, with the replay's reader in place of the events table, the replay's
+ * checkpoint as its cursor, and the replay's records (replay_deliveries) and counts in place of the
+ * destination's. The destination's live cursor is never touched.
+ *
+ * - queuedEvents reads the reader on from the last position handed out, leaves out what the
+ *   destination's own filter does not take (counted as skipped once the checkpoint passes them),
+ *   rewrites `integrations`, holds to the rate cap, and keeps the events handed out until the
+ *   worker's cursor passes them (a failed event's record needs its message; a failed write reads
+ *   them again from here).
+ * - recordOutcome writes the records, the counts and the checkpoint in one transaction: the
+ *   checkpoint moves only with the worker's cursor, i.e. past events confirmed, recorded as
+ *   failing, or left out.
+ */
+export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): ReplayWorkerStore {
+  const {replays, reader, replayId, destination} = options
+  const rewrite = options.rewrite ?? true
+  const now = options.now ?? Date.now
+  // One object for every event: JSON.stringify writes it out each time, a "__proto__" name included as a key.
+  const integrations = {All: false, [destination]: true}
+
+  let counts: ReplayCounts = {selected: null, sent: 0, failed: 0, skipped: 0, corrupt: 0}
+  let lastError: string | null = null
+  /** The checkpoint as saved. */
+  let checkpoint = 0
+  /** The reader's position after the last event handed out. */
+  let readTo = 0
+  let readerDone = false
+  /** Handed out and not yet passed by the worker's cursor, by seq. */
+  let handedOut: QueuedEvent[] = []
+  let skips: Skips[] = []
+  let corruptCounted = 0
+  let held = new Set<string>()
+  let opened = false
+  let filterOf: {filter: DestinationFilter; matches: ReturnType<typeof destinationMatch.matcher>} | undefined
+
+  // The rate cap: a token bucket holding a tenth of a second's worth (at least one event), so that
+  // over a few seconds the rate stays within a few percent of the cap.
+  let rate: number | undefined
+  let tokens = 0
+  let capacity = 0
+  let filledAt = 0
+  const available = (): number => {
+    if (rate === undefined) return Infinity
+    const at = now()
+    tokens = Math.min(capacity, tokens + ((at - filledAt) * rate) / 1000)
+    filledAt = at
+    return Math.floor(tokens)
+  }
+
+  const matcherFor = (filter: DestinationFilter) => {
+    if (filterOf?.filter !== filter) filterOf = {filter, matches: destinationMatch.matcher(filter)}
+    return filterOf.matches
+  }
+
+  const passed = (cursor: number) => {
+    const index = after(handedOut, cursor)
+    if (index > 0) handedOut = handedOut.slice(index)
+  }
+
+  const store: ReplayWorkerStore = {
+    async openDestination(name: string): Promise<DestinationState> {
+      const replay = await replays.get(replayId)
+      if (!replay) throw new BugError(`replay ${replayId} is not in the store`)
+      counts = {...replay.counts}
+      checkpoint = replay.checkpoint
+      readTo = replay.checkpoint
+      readerDone = false
+      handedOut = []
+      skips = []
+      corruptCounted = 0
+      lastError = replay.lastError
+      rate = options.rate ?? replay.selection.rate
+      if (rate !== undefined && !(rate > 0)) rate = undefined
+      if (rate !== undefined) {
+        capacity = Math.max(1, Math.ceil(rate / 10))
+        tokens = capacity
+        filledAt = now()
+      }
+      held = new Set(await replays.heldUsers(replayId))
+      opened = true
+      return {name, cursor: checkpoint, firstSeq: 0, delivered: counts.sent, failedAttempts: 0, latency: replay.latency, lastDeliveredAt: null}
+    },
+
+    async queuedEvents(cursor: number, filter: DestinationFilter, limit: number): Promise<QueuedEvents> {
+      passed(cursor)
+      // Asked again for events already handed out (the round's write failed): the same events, from memory.
+      if (cursor < readTo) {
+        const events = handedOut.slice(0, limit)
+        const all = events.length === handedOut.length
+        return {events, cursor: all ? readTo : events[events.length - 1].seq, complete: all && readerDone}
+      }
+      if (readerDone) return {events: [], cursor: readTo, complete: true}
+      const want = Math.min(limit, available())
+      if (want <= 0) return {events: [], cursor: readTo, complete: false}
+      const matches = matcherFor(filter)
+      const receivedAt = new Date(now()).toISOString()
+      const events: QueuedEvent[] = []
+      let position = readTo
+      let left = 0
+      let scanned = 0
+      while (events.length < want) {
+        const page = await reader.read(position, want - events.length)
+        for (const event of page.events) {
+          if (!matches({type: event.type, event: event.event, source: event.source, policy: null})) {
+            left++
+            continue
+          }
+          if (rewrite) {
+            const message = JSON.parse(event.message) as Record<string, unknown>
+            message.integrations = integrations
+            event.message = JSON.stringify(message)
+          }
+          // The worker's latency histogram then measures the replay: handed out → confirmed.
+          event.receivedAt = receivedAt
+          events.push(event)
+        }
+        position = page.cursor
+        scanned += page.events.length
+        if (page.complete) {
+          readerDone = true
+          break
+        }
+        if (page.events.length === 0 || scanned >= want * scanFactor) break
+      }
+      if (left > 0) skips.push({cursor: position, count: left})
+      if (rate !== undefined) tokens -= events.length
+      readTo = position
+      for (const event of events) handedOut.push(event)
+      return {events, cursor: position, complete: readerDone}
+    },
+
+    async openDeliveries(_name: string, limit: number): Promise<OpenDelivery[]> {
+      return replays.openDeliveries(replayId, limit)
+    },
+
+    async heldUsers(): Promise<Set<string>> {
+      held = new Set(await replays.heldUsers(replayId))
+      return held
+    },
+
+    async nextRetryAt(): Promise<number | undefined> {
+      return replays.nextRetryAt(replayId)
+    },
+
+    async recordOutcome(outcome: DeliveryOutcome): Promise<void> {
+      let failed = 0
+      let error: string | null = null
+      const inserted = outcome.inserted.map((row) => {
+        const index = after(handedOut, row.seq) - 1
+        const event = handedOut[index]
+        if (index < 0 || event.seq !== row.seq) throw new BugError(`replay ${replayId}: the worker recorded event ${row.seq}, which was not handed out`)
+        if (row.status === 'dead') failed++
+        if (row.lastError) error = row.lastError
+        return {...row, event}
+      })
+      for (const row of outcome.updated) {
+        if (row.status === 'dead') failed++
+        if (row.status !== 'delivered' && row.lastError) error = row.lastError
+      }
+      const to = outcome.cursor
+      let skipped = 0
+      let skipsDone = 0
+      let corruptTo = corruptCounted
+      if (to !== undefined) {
+        while (skipsDone < skips.length && skips[skipsDone].cursor <= to) skipped += skips[skipsDone++].count
+        corruptTo = countsCorrupt(reader) ? reader.corruptUpTo(to) : reader.corrupt.length
+      }
+      await replays.recordOutcome({
+        replayId,
+        checkpoint: to,
+        sent: outcome.delivered,
+        failed,
+        skipped,
+        corrupt: corruptTo - corruptCounted,
+        latency: outcome.latency,
+        inserted,
+        updated: outcome.updated,
+      })
+      // Written: only now does anything count.
+      counts = {...counts, sent: counts.sent + outcome.delivered, failed: counts.failed + failed, skipped: counts.skipped + skipped, corrupt: counts.corrupt + corruptTo - corruptCounted}
+      corruptCounted = corruptTo
+      if (skipsDone > 0) skips = skips.slice(skipsDone)
+      if (error !== null) lastError = error
+      if (to !== undefined) {
+        checkpoint = to
+        passed(to)
+      }
+    },
+
+    settled(): boolean {
+      return opened && readerDone && checkpoint >= readTo && held.size === 0
+    },
+
+    progress() {
+      return {counts: {...counts}, checkpoint, lastError}
+    },
+  }
+  return store
+}
