@@ -3,7 +3,7 @@ import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
-import {binPath, runCli} from '../helpers/cli.js'
+import {binPath, runCli, startDaemonProcess} from '../helpers/cli.js'
 import {cleanupsAfterEach, startTestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
 import {startSink, type Sink} from '../helpers/sink.js'
@@ -138,9 +138,9 @@ describe('cdp replay', () => {
   })
 
   it('stops cleanly on SIGINT (exit 130, the id and how to resume), and --resume sends the rest without sending much twice', async () => {
-    // Given 300 stored events and a replay held to 40 events/s
+    // Given 160 stored events and a replay held to 40 events/s
     const dir = tempFolder(cleanups)
-    const messages = Array.from({length: 300}, (_, n) => track(n, 'Order Completed', 1 + (n % 3)))
+    const messages = Array.from({length: 160}, (_, n) => track(n, 'Order Completed', 1 + (n % 3)))
     await storeEvents(dir, messages)
     const sink = await sinkFor(cleanups)
     configure(dir, sink, {batchSize: 5})
@@ -158,8 +158,10 @@ describe('cdp replay', () => {
     expect(interrupted.exitCode, String(interrupted.stderr)).toBe(130)
     const id = /cdp replay --resume (\S+)/.exec(String(interrupted.stdout))?.[1]
     expect(id, String(interrupted.stdout)).toBeDefined()
+    // Not on a terminal, progress was a plain line on stderr every few seconds
+    expect(String(interrupted.stderr)).toMatch(/replay r-\S+ · \d+ of 160 \(\d+%\) done · sent \d+ · failed 0 · skipped 0 · [\d.]+ events\/s/)
     const before = sink.accepted().length
-    expect(before).toBeLessThan(300)
+    expect(before).toBeLessThan(160)
     const listed = parseJson((await runCli(['replay', '--dir', dir, '--list', '--json'])).stdout)
     expect(listed[0]).toMatchObject({id, status: 'interrupted'})
 
@@ -168,7 +170,7 @@ describe('cdp replay', () => {
     expect(resumed.exitCode, resumed.stderr).toBe(0)
     expect(parseJson(resumed.stdout)).toMatchObject({id, status: 'completed'})
     const counts = countsById(sink.accepted())
-    expect(counts.size).toBe(300)
+    expect(counts.size).toBe(160)
     const twice = [...counts.values()].filter((n) => n > 1).length
     expect(twice).toBeLessThanOrEqual(40 * 2)
     expect([...counts.values()].every((n) => n <= 2)).toBe(true)
@@ -271,6 +273,33 @@ describe('cdp replay', () => {
     const dead = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--json'])
     expect(dead.exitCode, dead.stderr).toBe(1)
     expect(parseJson(dead.stdout)).toMatchObject({status: 'failed', counts: {sent: 0, failed: 20}})
+  })
+
+  it('runs beside a running cdp dev: live delivery goes on, and its cursor does not move', async () => {
+    // Given cdp dev delivering live to a sink, which has had 10 events
+    const dir = tempFolder(cleanups)
+    const sink = await sinkFor(cleanups)
+    configure(dir, sink, {batchSize: 5})
+    const daemon = await startDaemonProcess(dir)
+    cleanups.push(async () => void (await daemon.stop()))
+    const first = Array.from({length: 10}, (_, n) => track(n, 'Order Completed', 1))
+    expect((await post(`${daemon.url}/v1/batch`, {batch: first}, {writeKey: daemon.writeKey})).status).toBe(200)
+    await waitFor('10 live events at the sink', () => sink.accepted().length === 10, 10_000)
+
+    // When they are replayed to the same destination while the daemon runs
+    const result = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--json'])
+
+    // Then each arrives once more, marked for the target, and the live ones had the SDK's integrations
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(parseJson(result.stdout)).toMatchObject({status: 'completed', counts: {sent: 10, selected: 10}})
+    const accepted = sink.accepted()
+    expect(accepted).toHaveLength(20)
+    expect(accepted.slice(10).every((m) => m.integrations?.All === false && m.integrations?.hook === true)).toBe(true)
+    // And live delivery goes on from where it was: a new event arrives once
+    expect((await post(`${daemon.url}/v1/batch`, {batch: [track(99, 'Signed Up', 1)]}, {writeKey: daemon.writeKey})).status).toBe(200)
+    await waitFor('the new live event', () => sink.accepted().some((m) => m.messageId === 'm-99'), 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(sink.accepted()).toHaveLength(21)
   })
 
   it('refuses bad input with exit 2: an unknown destination (listing the known), an inverted range, an unreadable archive, a bad rate, an unknown id, --list with filters', async () => {

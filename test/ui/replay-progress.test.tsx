@@ -37,7 +37,7 @@ describe('replay progress and summary', () => {
     const frame = stripVTControlCharacters(app.lastFrame() ?? '')
     app.unmount()
     expect(frame).toContain('cdp replay r-20240601-101500-ab12 → warehouse')
-    expect(frame).toContain('250 of 1,000 (25%)')
+    expect(frame).toContain('250 of 1,000 (25%) done')
     expect(frame).toContain('sent 240 · failed 3 · skipped 7 · corrupt 1')
     expect(frame).toContain('20.5 events/s · elapsed 12s · left ~37s')
     expect(frame).toContain('last error: HTTP 503: \\e[31mupstream busy')

@@ -25,7 +25,8 @@ export function ReplayView({progress, columns}: ReplayViewProps) {
         <Text bold>cdp replay</Text> <Text dimColor>{progress.id}</Text> → <Text bold>{progress.destination}</Text>
       </Text>
       <Text wrap="truncate-end">
-        <Text color="cyan">{bar(done, counts.selected, width)}</Text> {doneOf(done, counts.selected)}
+        {counts.selected ? <Text color="cyan">{`${bar(done, counts.selected, width)} `}</Text> : null}
+        {doneOf(done, counts.selected)} done
       </Text>
       <Text wrap="truncate-end">
         sent <Text color="green">{formatCount(counts.sent)}</Text> · failed <Text color={counts.failed > 0 ? 'red' : undefined}>{formatCount(counts.failed)}</Text> · skipped {formatCount(counts.skipped)} · corrupt{' '}
