@@ -31,7 +31,8 @@ export async function openStorage(paths: WorkspacePaths, how: StorageRole): Prom
       if (!how.create && !existsSync(paths.database)) {
         throw new UserError(`No event store at ${paths.database}: nothing was delivered here yet.`, {hint: 'Run `cdp dev` in this workspace (or pass --dir).', code: 'no_store'})
       }
-      return new SqliteStorage(new SqliteStore(paths.database))
+      // A command's writes are few, and `cdp replay` reads the events through once: a small page cache.
+      return new SqliteStorage(new SqliteStore(paths.database, {cacheMiB: 8}))
     case 'daemon':
       return SqliteDaemonStorage.open(paths.database, lockStore(paths), how)
   }

@@ -7,7 +7,7 @@ import {DestinationWorker} from '../../src/delivery/worker.js'
 import type {SegmentMessage} from '../../src/message/types.js'
 import {toNewEvent} from '../../src/pipeline/pipeline.js'
 import {openArchiveReader} from '../../src/replay/archive-reader.js'
-import {createReplayWorkerStore, type ReplayWorkerStore} from '../../src/replay/replay-store.js'
+import {createReplayWorkerStore, withIntegrations, type ReplayWorkerStore} from '../../src/replay/replay-store.js'
 import {openStoreReader} from '../../src/replay/store-reader.js'
 import type {ReplayReader, ReplaySelection} from '../../src/replay/types.js'
 import {SqliteStore} from '../../src/store/sqlite-store.js'
@@ -243,5 +243,45 @@ describe('a replay through the real DestinationWorker', () => {
     expect(seconds).toBeGreaterThanOrEqual((120 - 20) / 200 - 0.05)
     // And no send carried more than the bucket holds
     expect(Math.max(...adapter.sends.map((send) => send.ids.length))).toBeLessThanOrEqual(20)
+  })
+})
+
+describe('withIntegrations', () => {
+  const target = JSON.stringify({All: false, hook: true})
+  const expected = (json: string) => {
+    const message = JSON.parse(json)
+    message.integrations = {All: false, hook: true}
+    return message
+  }
+
+  it('replaces the top-level integrations only, keeping every other byte, whatever the strings hold', () => {
+    const tricky = [
+      {type: 'track', integrations: {All: true, 'Google Analytics': {clientId: '1'}}, event: 'x'},
+      {integrations: null, type: 'track'},
+      {type: 'track', properties: {integrations: {nested: true}, note: '"integrations":{"All":true}'}, integrations: ['a', {b: 1}], z: 1},
+      {type: 'track', event: 'quote \\" and \\\\', integrations: 'text, with } and ]', after: [1, {c: '}'}]},
+      {type: 'track', integrations: 12.5e3},
+      {type: 'track', integrations: true, last: false},
+      {type: 'identify', traits: {name: 'Zoë 🎉', '\u0000': 'nul'}},
+      {},
+      JSON.parse('{"__proto__": {"polluted": true}, "type": "track", "integrations": {"__proto__": 1}}'),
+    ]
+    for (const message of tricky) {
+      const json = JSON.stringify(message)
+      const rewritten = withIntegrations(json, target)
+      expect(JSON.parse(rewritten), json).toEqual(expected(json))
+      // Everything outside integrations as it was
+      if ('integrations' in message && Object.hasOwn(message, 'integrations')) {
+        const original = JSON.stringify(message.integrations)
+        expect(rewritten.replace(target, original)).toBe(json)
+      }
+    }
+    // A "__proto__" key stays a key
+    expect(Object.hasOwn(JSON.parse(withIntegrations(JSON.stringify(tricky[8]), target)), '__proto__')).toBe(true)
+  })
+
+  it('falls back to parsing what JSON.stringify would not have written', () => {
+    const spaced = '{ "type": "track", "integrations": {"All": true} }'
+    expect(JSON.parse(withIntegrations(spaced, target))).toEqual({type: 'track', integrations: {All: false, hook: true}})
   })
 })
