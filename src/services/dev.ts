@@ -7,6 +7,7 @@ import {DeliveryManager} from '../delivery/manager.js'
 import {errorMessage} from '../errors.js'
 import {historyEvents} from '../stream/history.js'
 import {StreamHub} from '../stream/hub.js'
+import {followReplays} from '../stream/replay-progress.js'
 import type {SourceConfig} from '../config/schema.js'
 import {generateWriteKey, workspacePaths, type WorkspacePaths} from '../config/workspace.js'
 import type {Logger} from '../log.js'
@@ -164,6 +165,9 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       {port: options.port, host: options.host},
     )
     shutdown.add('server', () => server.close())
+    // cdp replay runs in its own process: its progress, read from the store, goes to the live stream.
+    const replayProgress = followReplays({list: () => storage.replays.list(), publish: (replays) => hub.publishReplays(replays), wanted: () => hub.readerCount > 0, log: options.log})
+    shutdown.add('replay progress', () => replayProgress.close())
     // Live stream readers are open requests: they end first, or the server would wait for them.
     shutdown.add('live stream', () => hub.close())
     const configWatcher = watchConfig(

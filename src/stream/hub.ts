@@ -5,7 +5,7 @@ import type {AppendResult, NewEvent} from '../store/types.js'
 import {streamEventMatch} from './filter.js'
 import type {HistoryCursor} from './history.js'
 import {historySliceBytes, historySliceEvents, maxQueuedBytes, maxStreamReaders} from './limits.js'
-import type {StreamEvent, StreamFilter} from './types.js'
+import type {StreamEvent, StreamFilter, StreamReplay} from './types.js'
 
 /** A reader of the live stream: it takes whole SSE frames. */
 export interface StreamWriter {
@@ -316,6 +316,13 @@ export class StreamHub {
         reader.send(frame)
       }
     }
+  }
+
+  /** Where replays stand (a replay that changed since the last look), to every reader. */
+  publishReplays(replays: readonly StreamReplay['replay'][]): void {
+    if (this.readers.size === 0 || replays.length === 0) return
+    const frames = replays.map((replay) => sseFrame('replay', JSON.stringify({kind: 'replay', replay}))).join('')
+    for (const reader of this.readers) reader.send(frames)
   }
 
   /** Delivery outcomes, to the readers that were sent the event. */

@@ -3,6 +3,7 @@ import type {FunctionRunRecord} from '../functions/types.js'
 import type {Violation} from '../plan/violations.js'
 import type {MessageType, SegmentMessage} from '../message/types.js'
 import type {DeliveryStatus} from '../store/types.js'
+import type {ReplayCounts, ReplayStatus} from '../replay/types.js'
 
 /**
  * What the daemon's live stream (GET /api/stream, Server-Sent Events) carries. Each item is one SSE
@@ -56,13 +57,30 @@ export interface StreamFunctionRun {
   run: FunctionRunRecord
 }
 
+/**
+ * Where a `cdp replay` stands (it runs in its own process; the daemon reads its progress from the
+ * store each second while anyone follows the stream): live only, to every reader.
+ */
+export interface StreamReplay {
+  kind: 'replay'
+  replay: {
+    id: string
+    destination: string
+    status: ReplayStatus
+    counts: ReplayCounts
+    updatedAt: string
+    finishedAt: string | null
+    lastError: string | null
+  }
+}
+
 /** The reader fell behind: this many items were dropped for it, the stream goes on from here. */
 export interface StreamSkipped {
   kind: 'skipped'
   count: number
 }
 
-export type StreamItem = StreamEvent | StreamDelivery | StreamFunctionRun | StreamSkipped
+export type StreamItem = StreamEvent | StreamDelivery | StreamFunctionRun | StreamReplay | StreamSkipped
 
 /** Which items a reader wants; absent fields take everything. */
 export interface StreamFilter {

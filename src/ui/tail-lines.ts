@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 import type {ConnectionState} from '../stream/feed.js'
-import type {StreamItem} from '../stream/types.js'
+import type {StreamItem, StreamReplay} from '../stream/types.js'
 import {printable} from '../printable.js'
 import {formatFunctionRun} from './fn-logs.js'
 
@@ -35,9 +35,20 @@ export function formatTailLine(item: StreamItem): string {
     case 'function':
       // Its event's line may come after it (a function that ran before storage) or never (dropped).
       return formatFunctionRun(item.run, {time: clock, prefix: 'fn'})
+    case 'replay':
+      return formatReplayLine(item.replay)
     case 'skipped':
       return chalk.yellow(`… ${item.count} items skipped: this reader fell behind the stream`)
   }
+}
+
+/** A replay's progress: its own kind of line, apart from live deliveries. */
+export function formatReplayLine(replay: StreamReplay['replay']): string {
+  const colour = replay.status === 'completed' ? chalk.green : replay.status === 'failed' ? chalk.red : replay.status === 'interrupted' ? chalk.yellow : chalk.cyan
+  const {sent, failed, skipped, selected} = replay.counts
+  const of = selected === null ? '' : ` of ${selected.toLocaleString('en-US')}`
+  const error = replay.lastError ? ` ${chalk.dim(`(${printable(replay.lastError)})`)}` : ''
+  return `${chalk.dim(clock(replay.updatedAt))}  replay ${printable(replay.id)} → ${printable(replay.destination)}  ${colour(replay.status)}  sent ${sent.toLocaleString('en-US')}${of}, failed ${failed.toLocaleString('en-US')}, skipped ${skipped.toLocaleString('en-US')}${error}`
 }
 
 /** What `cdp tail` says on stderr when the stream connects or drops (nothing while connecting). */

@@ -79,7 +79,7 @@ describe('GET /api/stream', () => {
       {kind: 'delivery', destination: 'hook', seq: events[1].seq, messageId: 'viewed-2', status: 'delivered', attempts: 1},
     ])
     // Each delivery follows its event.
-    const order = stream.items.map((item) => (item.kind === 'skipped' ? 'skipped' : item.kind === 'function' ? `function:${item.run.messageId}` : `${item.kind}:${item.messageId}`))
+    const order = stream.items.map((item) => (item.kind === 'skipped' ? 'skipped' : item.kind === 'function' ? `function:${item.run.messageId}` : item.kind === 'replay' ? `replay:${item.replay.id}` : `${item.kind}:${item.messageId}`))
     expect(order.indexOf('delivery:viewed-1')).toBeGreaterThan(order.indexOf('event:viewed-1'))
     expect(order.indexOf('delivery:viewed-2')).toBeGreaterThan(order.indexOf('event:viewed-2'))
   })

@@ -1,6 +1,6 @@
 import type {FunctionRunRecord} from '../../functions/types.js'
 import type {DeliveryStatus} from '../../store/types.js'
-import type {DeliveryMark, StreamDelivery, StreamEvent, StreamItem} from '../../stream/types.js'
+import type {DeliveryMark, StreamDelivery, StreamEvent, StreamItem, StreamReplay} from '../../stream/types.js'
 
 /**
  * The state of `cdp tail`, without React: the events in memory with their delivery marks merged in,
@@ -57,6 +57,8 @@ export interface TailView {
   held: number
   /** Items the daemon dropped because this reader fell behind. */
   skipped: number
+  /** Replays (cdp replay) seen on the stream, newest change last: where each stands. */
+  replays: readonly StreamReplay['replay'][]
   /** Old events let go to cap memory. */
   evicted: number
   filter: string
@@ -138,6 +140,7 @@ export class TailModel {
   private functionsSeen = false
   private readonly destinations: string[] = []
   private skipped = 0
+  private readonly replays = new Map<string, StreamReplay['replay']>()
   private evicted = 0
   private paused = false
   private filter = ''
@@ -184,6 +187,12 @@ export class TailModel {
           break
         case 'function':
           this.addFunctionRun(item.run)
+          break
+        case 'replay':
+          // Newest change last: a replay seen again moves to the end.
+          this.replays.delete(item.replay.id)
+          this.replays.set(item.replay.id, item.replay)
+          if (this.replays.size > 20) this.replays.delete(this.replays.keys().next().value as string)
           break
         case 'skipped':
           this.skipped += item.count
@@ -443,6 +452,7 @@ export class TailModel {
       paused: this.paused,
       held: this.held.length,
       skipped: this.skipped,
+      replays: [...this.replays.values()],
       evicted: this.evicted,
       filter: this.filter,
       filterDraft: this.filterDraft,

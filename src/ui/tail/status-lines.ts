@@ -38,6 +38,13 @@ export function countsLine(view: TailView): Line {
   if (view.filter !== '') line.push(separator, {text: `filter "${view.filter}"`, color: 'cyan', bold: true})
   if (view.skipped > 0) line.push(separator, {text: `${formatCount(view.skipped)} skipped (tail fell behind)`, color: 'yellow'})
   if (view.evicted > 0) line.push(separator, {text: `oldest ${formatCount(view.evicted)} let go`, dim: true})
+  // Replays run apart from live traffic: the newest one's progress, its own kind of item.
+  const replay = view.replays[view.replays.length - 1]
+  if (replay !== undefined) {
+    const of = replay.counts.selected === null ? '' : `/${formatCount(replay.counts.selected)}`
+    const colour = replay.status === 'failed' ? 'red' : replay.status === 'completed' ? 'green' : replay.status === 'interrupted' ? 'yellow' : 'cyan'
+    line.push(separator, {text: `replay → ${replay.destination} ${replay.status} ${formatCount(replay.counts.sent)}${of} sent${replay.counts.failed > 0 ? `, ${formatCount(replay.counts.failed)} failed` : ''}`, color: colour})
+  }
   if (view.mode === 'list' && !view.following && view.matching > 0) line.push(separator, {text: `${formatCount(view.position)}/${formatCount(view.matching)} · G to follow`, dim: true})
   return line
 }
