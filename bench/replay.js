@@ -122,7 +122,7 @@ async function replay(dir, sink, count) {
   const stats = (await sinkStats(sink)).paths['/webhook'] ?? {events: 0}
   let summary = null
   try {
-    summary = JSON.parse(out.trim().split('\n').pop())
+    summary = JSON.parse(out)
   } catch {}
   if (code !== 0 || stats.events < count) throw new Error(`cdp replay exited ${code}, the sink has ${stats.events} of ${count} events\n${out}\n${err.slice(-2000)}`)
   const seconds = (stats.lastEventAt - stats.firstEventAt) / 1000

@@ -181,6 +181,29 @@ export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): Repl
     return Math.floor(tokens)
   }
 
+  // Read-ahead: the next page is read (and rewritten) while the worker waits for the destination to
+  // answer the current one, so that the store's work and the destination's overlap.
+  type Page = Awaited<ReturnType<ReplayReader['read']>>
+  let ahead: {from: number; page: Promise<Page>} | undefined
+  const readPage = async (from: number, count: number): Promise<Page> => {
+    const pending = ahead
+    ahead = undefined
+    if (pending) {
+      // One read at a time (an archive is one stream): what was read ahead is used, or waited out.
+      const page = await pending.page.catch(() => undefined)
+      if (page && pending.from === from) {
+        if (page.events.length <= count) return page
+        const events = page.events.slice(0, count)
+        return {events, cursor: events[events.length - 1].seq, complete: false}
+      }
+    }
+    return reader.read(from, count)
+  }
+  const readAhead = (from: number, count: number) => {
+    ahead = {from, page: new Promise<Page>((resolve, reject) => setImmediate(() => reader.read(from, count).then(resolve, reject)))}
+    ahead.page.catch(() => undefined)
+  }
+
   const matcherFor = (filter: DestinationFilter) => {
     if (filterOf?.filter !== filter) filterOf = {filter, matches: destinationMatch.matcher(filter)}
     return filterOf.matches
@@ -199,6 +222,7 @@ export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): Repl
       checkpoint = replay.checkpoint
       readTo = replay.checkpoint
       readerDone = false
+      ahead = undefined
       handedOut = []
       skips = []
       corruptCounted = 0
@@ -239,7 +263,7 @@ export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): Repl
       let left = 0
       let scanned = 0
       while (events.length < want) {
-        const page = await reader.read(position, want - events.length)
+        const page = await readPage(position, want - events.length)
         for (const event of page.events) {
           if (!matches({type: event.type, event: event.event, source: event.source, policy: null})) {
             left++
@@ -262,6 +286,8 @@ export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): Repl
       if (rate !== undefined) tokens -= events.length
       readTo = position
       for (const event of events) handedOut.push(event)
+      // Under a rate cap the next page waits for its tokens: nothing to read ahead.
+      if (!readerDone && rate === undefined) readAhead(position, want)
       return {events, cursor: position, complete: readerDone}
     },
 
