@@ -83,8 +83,16 @@ function writeConfig(dir, sinkUrl) {
   )
 }
 
-const sinkStats = async (sink) => (await fetch(`${sink.url}/stats`)).json()
-const resetSink = (sink) => fetch(`${sink.url}/stats`, {method: 'DELETE'})
+/** A request to the sink; once more on a kept-alive socket the sink closed while the store was being made. */
+async function ask(url, init) {
+  try {
+    return await fetch(url, init)
+  } catch {
+    return fetch(url, init)
+  }
+}
+const sinkStats = async (sink) => (await ask(`${sink.url}/stats`)).json()
+const resetSink = (sink) => ask(`${sink.url}/stats`, {method: 'DELETE'})
 
 /** Peak RSS (VmHWM) in MB of a process and its descendants. */
 function peakRssMb(pid) {
