@@ -137,7 +137,7 @@ export class SqliteReplays implements ReplayStore {
   }
 
   list(): StoredReplay[] {
-    return (this.prepare(`SELECT ${replayColumns} FROM replays ORDER BY created_at, id`).all() as ReplayRow[]).map(toReplay)
+    return (this.prepare(`SELECT ${replayColumns} FROM replays ORDER BY created_at, rowid`).all() as ReplayRow[]).map(toReplay)
   }
 
   setStatus(id: string, status: ReplayStatus, lastError?: string | null): void {
