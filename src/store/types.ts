@@ -119,14 +119,7 @@ export interface EventStore {
  * and an end; quarantined ('blocked') events never go. `through` bounds it to the events stored
  * when the replay began (absent: the newest now), so a replay beside a running daemon ends.
  */
-export interface ReplayFilter {
-  types?: readonly string[]
-  events?: readonly string[]
-  user?: string
-  source?: string
-  since?: string
-  until?: string
-  valid?: boolean
+export interface ReplayFilter extends Pick<EventFilter, 'types' | 'events' | 'user' | 'source' | 'since' | 'until' | 'valid'> {
   /** Only events with a sequence number at or below it. */
   through?: number
 }
