@@ -39,6 +39,13 @@ interface Item {
   row?: OpenDelivery
 }
 
+/** An event done with in a round: delivered, or dropped on the way (by the destination's insert function). */
+interface Done {
+  item: Item
+  ms: number
+  dropped?: true
+}
+
 interface Failure {
   items: Item[]
   error: DeliveryError
@@ -321,7 +328,7 @@ export class DestinationWorker {
     // so an event that keeps failing holds back only its own user, never others sharing the lane.
     const retryingUsers = new Set(open.filter((item) => item.row?.status === 'retrying').map((item) => item.event.userKey))
     if (retryingUsers.size > 0) for (let i = 0; i < lanes.length; i++) lanes[i] = retryingLast(lanes[i], retryingUsers)
-    const delivered: {item: Item; ms: number}[] = []
+    const delivered: Done[] = []
     const failures: Failure[] = []
     /** Items not attempted because an earlier send in their lane failed. */
     const skipped: Item[] = []
@@ -369,7 +376,7 @@ export class DestinationWorker {
     return due
   }
 
-  private async sendLane(lane: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[]): Promise<void> {
+  private async sendLane(lane: Item[], delivered: Done[], failures: Failure[], skipped: Item[]): Promise<void> {
     let prepared = this.prepare(lane.slice(0, this.batchSize))
     for (let start = 0; start < lane.length; start += this.batchSize) {
       if (this.stopped) return
@@ -399,7 +406,7 @@ export class DestinationWorker {
    * (a 400, say) is sent again one event at a time, so one bad event does not take its
    * neighbours to the dead letters with it.
    */
-  private async sendBatch(batch: Item[], delivered: {item: Item; ms: number}[], failures: Failure[], skipped: Item[], prepared?: unknown): Promise<boolean> {
+  private async sendBatch(batch: Item[], delivered: Done[], failures: Failure[], skipped: Item[], prepared?: unknown): Promise<boolean> {
     const began = Date.now()
     try {
       const results = await this.send(batch.map((item) => item.event), prepared)
@@ -414,7 +421,7 @@ export class DestinationWorker {
       batch.forEach((item, index) => {
         const result = results[index] ?? {status: 'failed', error: new DeliveryError('the destination gave no result for this event', {retryable: true})}
         if (result.status !== 'failed') {
-          delivered.push({item, ms})
+          delivered.push(result.status === 'dropped' ? {item, ms, dropped: true} : {item, ms})
           return
         }
         failures.push({items: [item], error: result.error, ms, at})
@@ -456,14 +463,15 @@ export class DestinationWorker {
    * before the cursor moves: if that write fails (a busy or full disk), the cursor and everything in
    * memory stay as they were, and the round's events are read from the store again next time.
    */
-  private async record(cursor: number, delivered: {item: Item; ms: number}[], failures: Failure[], held: Item[]): Promise<void> {
+  private async record(cursor: number, delivered: Done[], failures: Failure[], held: Item[]): Promise<void> {
     const outcome: DeliveryOutcome = {destination: this.name, delivered: 0, failedAttempts: 0, latency: '', inserted: [], updated: []}
     const results: DeliveryResult[] | undefined = this.options.onResults && (this.options.wantResults?.() ?? true) ? [] : undefined
     const at = new Date().toISOString()
     const latencies: number[] = []
-    for (const {item, ms} of delivered) {
+    for (const {item, ms, dropped} of delivered) {
       latencies.push(Date.now() - Date.parse(item.receivedAt))
-      outcome.delivered++
+      if (dropped) outcome.dropped = (outcome.dropped ?? 0) + 1
+      else outcome.delivered++
       if (item.row) {
         const history = [...item.row.history, {at, ms}].slice(-historyLimit)
         outcome.updated.push({id: item.row.id, status: 'delivered', attempts: item.row.attempts + 1, nextAttemptAt: 0, lastStatus: item.row.lastStatus, lastError: item.row.lastError, history})

@@ -320,7 +320,8 @@ export function createReplayWorkerStore(options: ReplayWorkerStoreOptions): Repl
         if (row.status !== 'delivered' && row.lastError) error = row.lastError
       }
       const to = outcome.cursor
-      let skipped = 0
+      // Dropped by the destination's insert function: left out, as the destination's filter leaves out.
+      let skipped = outcome.dropped ?? 0
       let skipsDone = 0
       let corruptTo = corruptCounted
       if (to !== undefined) {

@@ -195,6 +195,8 @@ export interface DeliveryOutcome {
   /** The destination's new cursor, when the round took events from it. */
   cursor?: number
   delivered: number
+  /** Events done with but not sent: the destination's insert function dropped them. */
+  dropped?: number
   failedAttempts: number
   /** The latency histogram after this round, serialised. */
   latency: string
