@@ -22,6 +22,12 @@ On a terminal it shows live progress; otherwise a line every few seconds on stde
     {description: 'Go on after Ctrl-C', command: '<%= config.bin %> replay --resume r-2024…'},
     {description: 'Every replay with its status and counts', command: '<%= config.bin %> replay --list'},
   ]
+  // oclif's own usage line draws the exclusive flags as empty alternatives; the three forms, as people use them.
+  static override usage = [
+    '<%= command.id %> --destination NAME [--since TIME] [--until TIME] [--event NAME]... [--type TYPE]... [--source NAME] [--user ID] [--[no-]valid] [--from-file PATH]... [--rate N] [--strict] [--dry-run] [--json] [--dir DIR]',
+    '<%= command.id %> --resume ID [--json] [--dir DIR]',
+    '<%= command.id %> --list [--json] [--dir DIR]',
+  ]
   static override enableJsonFlag = true
   static override flags = {
     ...dirFlag,
