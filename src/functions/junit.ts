@@ -10,9 +10,13 @@ export interface JunitCase {
   time: number
   /** The case ran and its result differs from what it expects. */
   failure?: {message: string; type: string; details?: string}
+  /** More failures of the same case, each its own <failure> element (`cdp test`: one per violation). */
+  failures?: {message: string; type: string; details?: string}[]
   /** The case could not run: the function does not load, the test file is broken. */
   error?: {message: string; type: string; details?: string}
   skipped?: string
+  /** Text for the case's <system-out>: what it found that fails nothing. */
+  output?: string
 }
 
 export interface JunitSuite {
@@ -59,7 +63,8 @@ function problem(tag: 'failure' | 'error', detail: {message: string; type: strin
 
 /** The report as an XML document. */
 export function junitXml(suites: readonly JunitSuite[], options: {name?: string} = {}): string {
-  const count = (suite: JunitSuite, what: 'failure' | 'error' | 'skipped') => suite.cases.filter((c) => c[what] !== undefined).length
+  const failed = (c: JunitCase) => c.failure !== undefined || (c.failures?.length ?? 0) > 0
+  const count = (suite: JunitSuite, what: 'failure' | 'error' | 'skipped') => suite.cases.filter((c) => (what === 'failure' ? failed(c) : c[what] !== undefined)).length
   const sum = (f: (suite: JunitSuite) => number) => suites.reduce((total, suite) => total + f(suite), 0)
   const time = (suite: JunitSuite) => suite.cases.reduce((total, c) => total + c.time, 0)
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>']
@@ -75,8 +80,10 @@ export function junitXml(suites: readonly JunitSuite[], options: {name?: string}
       const open = `    <testcase classname="${attribute(suite.name)}" name="${attribute(testCase.name)}" time="${seconds(testCase.time)}"`
       const inner: string[] = []
       if (testCase.failure) inner.push(problem('failure', testCase.failure))
+      for (const failure of testCase.failures ?? []) inner.push(problem('failure', failure))
       if (testCase.error) inner.push(problem('error', testCase.error))
       if (testCase.skipped !== undefined) inner.push(`<skipped message="${attribute(testCase.skipped)}"/>`)
+      if (testCase.output !== undefined && testCase.output !== '') inner.push(`<system-out>${escapeXml(testCase.output)}</system-out>`)
       lines.push(inner.length === 0 ? `${open}/>` : `${open}>\n${inner.map((line) => `      ${line}`).join('\n')}\n    </testcase>`)
     }
     lines.push('  </testsuite>')

@@ -40,6 +40,16 @@ export interface DevOptions {
    * workspace's. The daemon owns it from here: stop() closes it, as does a failed start.
    */
   storage?: DaemonStorage
+  /**
+   * False: no delivery workers, whatever cdp.json (or an edit of it) lists; events are stored only.
+   * `cdp test` runs its throwaway daemon so unless --destinations.
+   */
+  destinations?: boolean
+  /**
+   * False: writes no .cdp/daemon.json. A throwaway daemon on a store of its own (`cdp test`) is not
+   * the workspace's daemon, which other commands find through that file.
+   */
+  daemonFile?: boolean
 }
 
 export interface DevDaemon {
@@ -136,9 +146,10 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
     let planWatcher = await startPlans(plans, sourcePlanFolders(paths, sources), options.log)
     await functionRegistry.apply(loaded?.functions ?? [])
     shutdown.add('plan watcher', () => planWatcher.close())
-    await deliveries.start(loaded?.config.destinations ?? [])
+    const delivering = options.destinations !== false
+    await deliveries.start(delivering ? (loaded?.config.destinations ?? []) : [])
     shutdown.add('delivery workers', () => deliveries.stop())
-    let destinations = loaded?.config.destinations ?? []
+    let destinations = delivering ? (loaded?.config.destinations ?? []) : []
     const pipeline = new Pipeline(storage.writer, plans, (source) => settingsBySource.get(source), functions)
     // Closed after the server: what requests still submitted is committed before delivery stops.
     shutdown.add('group commit', () => storage.writer.close())
@@ -184,14 +195,14 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
         } else {
           plans.setSources(folders)
         }
-        destinations = config.destinations ?? []
+        destinations = delivering ? (config.destinations ?? []) : []
         await deliveries.apply(destinations)
       },
       options.log,
     )
     await configWatcher.ready
     shutdown.add('cdp.json watcher', () => configWatcher.close())
-    writeDaemonInfo(paths.dir, {url: server.url, pid: daemonPid(), startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
+    if (options.daemonFile !== false) writeDaemonInfo(paths.dir, {url: server.url, pid: daemonPid(), startedAt: new Date().toISOString(), token: server.tokenRequired ? token : undefined})
     let stopping: Promise<void> | undefined
     return {
       url: server.url,
@@ -207,7 +218,7 @@ export async function startDev(options: DevOptions): Promise<DevDaemon> {
       stop() {
         stopping ??= (async () => {
           try {
-            removeDaemonInfo(paths.dir)
+            if (options.daemonFile !== false) removeDaemonInfo(paths.dir)
           } catch (error) {
             options.log.warn(`could not remove ${paths.daemonFile} (${errorMessage(error)}); other commands check whether its pid still runs.`)
           }
