@@ -143,6 +143,28 @@ describe('cdp plan status', () => {
     expect(json.events.map((status: Json) => status.event)).not.toContain('Signed Upp')
   })
 
+  it('outside a git repository walks the folder, still without node_modules and the codegen output', async () => {
+    // Given the same app in a plain folder (no git), its client generated into src/generated
+    const {dir, cleanup} = tempDir('cdp-status-nogit-')
+    cleanups.push(cleanup)
+    const files: Record<string, string | object> = {...plan, 'src/checkout.ts': checkout.replace('../analytics/index.js', './generated/index.js'), 'src/product.jsx': product, 'server/signup.cjs': signup, 'node_modules/lib/index.js': "analytics.track('From A Dependency')"}
+    for (const [relative, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, relative)), {recursive: true})
+      writeFileSync(path.join(dir, relative), typeof content === 'string' ? content : JSON.stringify(content))
+    }
+    expect((await runCli(['plan', 'codegen', '--dir', dir, '--out', 'src/generated'])).exitCode).toBe(0)
+    // When its status is asked for with that output folder
+    const result = await runCli(['plan', 'status', '--dir', dir, '--out', 'src/generated', '--json'])
+    // Then the three app files are scanned and every event is found
+    const report = JSON.parse(result.stdout) as Json
+    expect(report.files).toEqual({from: 'walk', scanned: 3})
+    expect(report).toMatchObject({ok: true, missing: [], unplanned: []})
+    // And a --src glob that takes in the generated client skips it by its header
+    const globbed = JSON.parse((await runCli(['plan', 'status', '--dir', dir, '--src', 'src/**', '--json'])).stdout) as Json
+    expect(globbed.files).toEqual({from: 'src', scanned: 2})
+    expect(globbed.missing).toEqual(['Signed Up'])
+  })
+
   it('--src replaces the default files', async () => {
     const result = await runCli(['plan', 'status', '--dir', complete, '--src', 'src/**/*.{ts,jsx}', '--json'])
     const report = JSON.parse(result.stdout) as Json
