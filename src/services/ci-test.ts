@@ -176,7 +176,7 @@ function pickSource(daemon: DevDaemon, name: string | undefined): {name: string;
 async function runCommand(options: CiTestOptions, env: Record<string, string>): Promise<{code: number | null; signal: string | null}> {
   const child = execa(options.command, [...options.args], {
     stdin: 'inherit',
-    stdout: options.commandStdout === 'stderr' ? ['inherit', 2] : 'inherit',
+    stdout: options.commandStdout === 'stderr' ? 2 : 'inherit',
     stderr: 'inherit',
     env,
     reject: false,

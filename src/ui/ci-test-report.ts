@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 import {printable} from '../printable.js'
 import type {CiTestResult, CiTestViolation} from '../services/ci-test.js'
-import {formatTable, type TableColumn} from './table.js'
+import {formatTable, textWidth, type TableColumn} from './table.js'
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
@@ -13,12 +13,16 @@ const eventColumns: TableColumn<CiTestResult['events']['byType'][number]>[] = [
   {cell: (row) => row.event ?? ''},
 ]
 
-const violationColumns: TableColumn<CiTestViolation>[] = [
-  {width: 24, cut: true, cell: (v) => ({text: v.event ?? v.type, style: chalk.bold})},
-  {cell: (v) => ({text: v.path, style: chalk.red})},
-  {cell: (v) => v.message},
-  {cell: (v) => ({text: `expected ${v.expected}, got ${v.actual}`, style: chalk.dim})},
-]
+function violationColumns(violations: readonly CiTestViolation[]): TableColumn<CiTestViolation>[] {
+  const eventWidth = Math.min(32, Math.max(...violations.map((v) => textWidth(printable(v.event ?? v.type)))))
+  const pathWidth = Math.min(40, Math.max(...violations.map((v) => textWidth(printable(v.path)))))
+  return [
+    {width: eventWidth, cut: true, cell: (v) => ({text: v.event ?? v.type, style: chalk.bold})},
+    {width: pathWidth, cell: (v) => ({text: v.path, style: chalk.red})},
+    {cell: (v) => v.message},
+    {cell: (v) => ({text: `expected ${v.expected}, got ${v.actual}`, style: chalk.dim})},
+  ]
+}
 
 /** The most violations listed; the rest are counted (all of them are in --json and --junit). */
 const shownViolations = 200
@@ -39,7 +43,8 @@ export function renderCiTestReport(result: CiTestResult): string {
   if (result.violations.length === 0) lines.push(`${chalk.green('✓')} No violations`)
   else {
     lines.push(`${chalk.red('✗')} ${chalk.bold(plural(result.violations.length, 'violation'))} (${violationMark})`)
-    lines.push(...formatTable(violationColumns, result.violations.slice(0, shownViolations), {indent: '  '}))
+    const shown = result.violations.slice(0, shownViolations)
+    lines.push(...formatTable(violationColumns(shown), shown, {indent: '  ', gap: '  '}))
     if (result.violations.length > shownViolations) lines.push(chalk.dim(`  … and ${result.violations.length - shownViolations} more (--json or --junit lists every one)`))
   }
 
