@@ -121,7 +121,8 @@ async function replay(dir, sink, count) {
   let cpu = 0
   const sampler = setInterval(() => {
     peak = Math.max(peak, peakRssMb(child.pid))
-    cpu = cpuSecondsOf(child.pid) ?? cpu
+    // Cumulative: a reading after the relaunched child has gone counts only the launcher, so keep the most.
+    cpu = Math.max(cpu, cpuSecondsOf(child.pid) ?? 0)
   }, 100)
   const started = performance.now()
   const code = await new Promise((resolve) => child.on('close', resolve))
