@@ -8,13 +8,11 @@ import {githubAnnotations, renderCiTestReport} from '../ui/ci-test-report.js'
 
 export default class Test extends BaseCommand {
   static override summary = 'Run a command against a throwaway daemon and fail when its tracking breaks the plan.'
-  static override description = `Starts a daemon on a temporary store with the workspace's sources, plans and functions (no destinations unless --destinations), on a free port unless --port, and runs CMD (everything after --) with its output streamed through and these environment variables set to reach it:
-  CDP_URL, SEGMENT_HOST, SEGMENT_API_HOST, RUDDERSTACK_DATA_PLANE_URL   the daemon's URL (http://127.0.0.1:PORT)
-  CDP_WRITE_KEY, SEGMENT_WRITE_KEY, RUDDERSTACK_WRITE_KEY                the first source's write key (or --source's)
+  static override description = `Starts a daemon on a temporary store with the workspace's sources, plans and functions (no destinations unless --destinations), on a free port unless --port, and runs CMD (everything after --) with its output streamed through and these environment variables set to reach it: CDP_URL, SEGMENT_HOST, SEGMENT_API_HOST and RUDDERSTACK_DATA_PLANE_URL hold the daemon's URL (http://127.0.0.1:PORT); CDP_WRITE_KEY, SEGMENT_WRITE_KEY and RUDDERSTACK_WRITE_KEY the write key of the first source in cdp.json (or --source's; with no cdp.json, the "default" source's, new at each run).
 When CMD ends it waits --settle ms for SDKs that flush on exit, stops the daemon and reports: events received per type and name, each violation (event, path, expected, actual), unplanned events, planned events never received, --expect'ed events missing. The workspace's own store and running cdp dev are left alone.
 Exit codes: CMD's own when it fails (128 + N when signal N ended it); otherwise 1 on a violation (unless --allow-violations), an unplanned event (unless --allow-unplanned) or a missing --expect; 0 when all is well. 127 CMD not found, 126 CMD cannot be run, 2 bad usage, 3 the JUnit file cannot be written, 6 the plan does not load, 130 interrupted (Ctrl-C stops CMD and the daemon).
 On GitHub Actions (GITHUB_ACTIONS=true) it also prints ::error annotations for what fails.`
-  static override usage = ['test [--port N] [--allow-violations] [--allow-unplanned] [--expect EVENT]... [--destinations] [--settle MS] [--junit FILE] [--json] -- CMD [ARGS...]']
+  static override usage = ['test [--dir DIR] [--port N] [--source NAME] [--allow-violations] [--allow-unplanned] [--expect EVENT]... [--destinations] [--settle MS] [--junit FILE] [--json] -- CMD [ARGS...]']
   static override examples = [
     {description: 'Run the test suite against the plan', command: '<%= config.bin %> test -- npm test'},
     {description: 'Require two events and write a JUnit report for CI', command: '<%= config.bin %> test --expect "Order Completed" --expect "Signed Up" --junit reports/tracking.xml -- npm run e2e'},
@@ -25,7 +23,7 @@ On GitHub Actions (GITHUB_ACTIONS=true) it also prints ::error annotations for w
   static override enableJsonFlag = true
   static override flags = {
     ...dirFlag,
-    port: Flags.integer({char: 'p', description: 'Port of the throwaway daemon; 0 picks a free one.', default: 0, min: 0, max: 65535}),
+    port: Flags.integer({char: 'p', description: 'Port of the throwaway daemon; 0 (the default) picks a free one.', default: 0, helpValue: 'N', min: 0, max: 65535}),
     source: Flags.string({description: 'The source whose write key CMD gets (default: the first in cdp.json).', helpValue: 'NAME'}),
     'allow-violations': Flags.boolean({description: 'Report plan violations without failing.', default: false}),
     'allow-unplanned': Flags.boolean({description: 'Report events the plan does not have without failing.', default: false}),
