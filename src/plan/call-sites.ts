@@ -37,7 +37,7 @@ export interface ClientCall extends SourcePosition {
   callee: string
 }
 
-/** A raw SDK call with a literal event name: `analytics.track('Order Completed', …)`, `client.track({event: 'Order Completed', …})`. */
+/** A raw SDK call with a literal event name: `analytics.track('Order Completed', …)`, `client.track({event: 'Order Completed', …})`; `cond ? 'A' : 'B'` is a call site of each. */
 export interface RawCall extends SourcePosition {
   kind: 'raw'
   event: string
@@ -116,6 +116,18 @@ export function findCallSites(ts: TypeScript, text: string, fileName: string, op
     return ts.isStringLiteral(value) || ts.isNoSubstitutionTemplateLiteral(value) ? value.text : undefined
   }
 
+  /** The event names an argument can be when each is written out: a literal, or `cond ? 'A' : 'B'` of literals. */
+  const literalNames = (node: TS.Expression): string[] | undefined => {
+    const value = unwrap(node)
+    if (ts.isConditionalExpression(value)) {
+      const whenTrue = literalNames(value.whenTrue)
+      const whenFalse = literalNames(value.whenFalse)
+      return whenTrue && whenFalse ? [...whenTrue, ...whenFalse] : undefined
+    }
+    const literal = literalText(value)
+    return literal === undefined ? undefined : [literal]
+  }
+
   /** The name a callee is called by: `f` of `f()`, `m` of `a.b.m()` and `a['m']()`. */
   const calleeName = (callee: TS.Expression): {name: string; receiver?: TS.Expression} | undefined => {
     const target = unwrap(callee)
@@ -163,9 +175,9 @@ export function findCallSites(ts: TypeScript, text: string, fileName: string, op
       const [first] = call.arguments
       if (first === undefined) return
       const value = unwrap(first)
-      const literal = literalText(value)
-      if (literal !== undefined) {
-        found.push({kind: 'raw', event: literal, callee: calleeText, ...position(call)})
+      const literals = literalNames(value)
+      if (literals !== undefined) {
+        for (const event of new Set(literals)) found.push({kind: 'raw', event, callee: calleeText, ...position(call)})
         return
       }
       // analytics-node style: track({userId, event: 'Order Completed', properties}).
@@ -176,9 +188,9 @@ export function findCallSites(ts: TypeScript, text: string, fileName: string, op
             (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name)) &&
             property.name.text === 'event',
         )
-        const eventValue = eventProperty && ts.isPropertyAssignment(eventProperty) ? literalText(eventProperty.initializer) : undefined
-        if (eventValue !== undefined) {
-          found.push({kind: 'raw', event: eventValue, callee: calleeText, ...position(call)})
+        const eventValues = eventProperty && ts.isPropertyAssignment(eventProperty) ? literalNames(eventProperty.initializer) : undefined
+        if (eventValues !== undefined) {
+          for (const event of new Set(eventValues)) found.push({kind: 'raw', event, callee: calleeText, ...position(call)})
           return
         }
         const argument = eventProperty ? eventProperty.getText(source) : first.getText(source)

@@ -54,6 +54,11 @@ describe('findCallSites', () => {
     ])
   })
 
+  it('takes a choice between two literal names as a call site of each', () => {
+    const text = ["Segment.track({event: ok ? 'Order Completed' : 'Order Failed'})", "analytics.track(a ? 'A' : b ? 'B' : 'A')", "analytics.track(a ? 'A' : name)"].join('\n')
+    expect(scan(text).map((call) => (call.kind === 'raw' ? `${call.event}@${call.line}` : `${call.kind}@${call.line}`))).toEqual(['Order Completed@1', 'Order Failed@1', 'A@2', 'B@2', 'dynamic@3'])
+  })
+
   it('reports a computed event name as dynamic and does not guess it', () => {
     const text = ['const name = "Order Completed"', 'analytics.track(name)', 'analytics.track(`Order ${step}`)', "client.track({userId: 'u', event: eventName})", "analytics.track('Order ' + 'Completed')"].join('\n')
     const calls = scan(text)

@@ -9,7 +9,7 @@ export default class PlanStatus extends BaseCommand {
   static override summary = 'Find where the code sends each planned event, and planned events no code sends (CI).'
   static override description = `Scans the source for tracking calls, parsed with the TypeScript compiler (a call in a comment or a string is no call):
 - calls of the typed client's functions (the names cdp plan codegen gives each event: tracker.orderCompleted(…)). In a file that imports the generated module (--out) every call of such a name counts; elsewhere only calls on a receiver named like a tracker (tracker, analytics, typewriter, ampli, segment, rudderanalytics, …);
-- raw SDK track calls with a literal event name: analytics.track('Order Completed', …), client.track({event: 'Order Completed', …}) (analytics-node), rudderanalytics.track(…), Analytics.track(…);
+- raw SDK track calls with a literal event name (or a choice between literals, ok ? 'Order Completed' : 'Order Failed'): analytics.track('Order Completed', …), client.track({event: 'Order Completed', …}) (analytics-node), rudderanalytics.track(…), Analytics.track(…);
 - track calls whose event name is computed (analytics.track(name)): reported with file:line, never guessed.
 The files: by default what git lists in the workspace (tracked, and untracked files it does not ignore; outside a git repository every file below the workspace), *.ts, *.tsx, *.js, *.jsx, *.mjs and *.cjs, without node_modules and the codegen output folder; --src globs replace that set. Files that start with cdp codegen's header are skipped either way.
 Exit codes: 0 every planned event has a call site and no unplanned event is called; 1 a planned event has no call site (unless --allow-missing) or an event the plan does not have is called.`
