@@ -131,7 +131,6 @@ export async function runCiTest(options: CiTestOptions): Promise<CiTestResult> {
       source = pickSource(daemon, options.source)
       env = commandEnv(daemon.url, source.writeKey)
       exit = await runCommand(options, env)
-      if (options.settleMs > 0) await new Promise((resolve) => setTimeout(resolve, options.settleMs))
     } finally {
       await daemon.stop()
     }
@@ -172,7 +171,10 @@ function pickSource(daemon: DevDaemon, name: string | undefined): {name: string;
   return source
 }
 
-/** Runs CMD to its end, its output streamed through; Ctrl-C (SIGINT, SIGTERM) stops it too. */
+/**
+ * Runs CMD to its end, its output streamed through, then waits the settle time; Ctrl-C (SIGINT,
+ * SIGTERM) stops CMD, or cuts the settle time short, and the run ends silently (130).
+ */
 async function runCommand(options: CiTestOptions, env: Record<string, string>): Promise<{code: number | null; signal: string | null}> {
   const child = execa(options.command, [...options.args], {
     stdin: 'inherit',
@@ -184,13 +186,26 @@ async function runCommand(options: CiTestOptions, env: Record<string, string>): 
     forceKillAfterDelay: 5000,
   })
   let stoppedBy: NodeJS.Signals | undefined
+  let settled: (() => void) | undefined
   const dispose = onStopSignal((signal) => {
     stoppedBy = signal
     child.kill(signal)
+    settled?.()
   })
   let result: Awaited<typeof child>
   try {
     result = await child
+    // Also after a failed CMD (its report still tells what it sent), not when it never started.
+    const ran = result.exitCode !== undefined || result.signal !== undefined
+    if (!stoppedBy && ran && options.settleMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.settleMs)
+        settled = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
   } finally {
     dispose()
   }
