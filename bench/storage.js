@@ -1,12 +1,15 @@
 // The storage ceiling, run in its own process by bench/run.js:
 //
-//   node bench/storage.js --variant store|store-no-checkpoint|unique|bare [--warmup 0.5] [--duration 3] [--tx 1000]
+//   node bench/storage.js --variant store|store-no-checkpoint|unique|bare|lean [--warmup 0.5] [--duration 3] [--tx 1000]
 //
 // Inserts the benchmark event into a fresh SQLite file (WAL, synchronous=NORMAL, as the daemon
 // does) in transactions of --tx rows, and prints one JSON line with rows/s.
 //   store:  SqliteStore.appendEvents from dist/: the daemon's own schema (6 indexes) and INSERT.
 //   unique: the same events table with only the (source, message_id) unique index.
 //   bare:   the same table with no index at all (only the rowid).
+//   lean:   the leanest durable table (issue 15): seq INTEGER PRIMARY KEY, message_id TEXT UNIQUE,
+//           body TEXT (the event's JSON as received); WAL, synchronous=NORMAL, auto-checkpoint on
+//           (SQLite's default, 1,000 pages). The batch ceiling of issue 15.
 // Only the insert calls are timed; building the rows (string concatenation) is not.
 
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -77,6 +80,17 @@ function open(variant) {
     // opens it, with checkpoints left to another thread (none run here: the pure insert rate).
     const store = new SqliteStore(file, {autoCheckpoint: variant === 'store'})
     return {append: (batch) => store.appendEvents(batch), close: () => store.close()}
+  }
+  if (variant === 'lean') {
+    const db = new Database(file)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)')
+    const insert = db.prepare('INSERT OR IGNORE INTO events (message_id, body) VALUES (?, ?)')
+    const append = db.transaction((batch) => {
+      for (const e of batch) insert.run(e.messageId, e.raw)
+    })
+    return {append, close: () => db.close()}
   }
   if (variant !== 'unique' && variant !== 'bare') throw new Error(`unknown variant ${variant}`)
   // The store's own schema (its migrations), less the indexes this variant leaves out.
