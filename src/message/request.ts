@@ -1,3 +1,4 @@
+import {batchItemSpans} from './batch-spans.js'
 import {exceedsDepth} from './depth.js'
 import {limits} from './limits.js'
 import {describeValue, isPlainObject} from './json-value.js'
@@ -10,7 +11,7 @@ export type Endpoint = MessageType | 'batch'
 export interface AcceptedMessage {
   index: number
   message: SegmentMessage
-  /** The message as received, as JSON. */
+  /** The message as received, as JSON: a batch item's own text sliced from the body (JSON.stringify of the item when it cannot be). */
   raw: string
 }
 
@@ -39,7 +40,8 @@ function byteLength(text: string): number {
  * the request when its message is invalid. A batch refuses as a whole only for batch-level
  * problems (not an array, too many messages); otherwise each item stands alone: valid items are
  * accepted and invalid ones listed with their index and reason.
- * `rawText` is the body as received, kept as the raw payload of a single message.
+ * `rawText` is the body as received (the text `body` was parsed from), kept as the raw payload of
+ * a single message; a batch item's raw payload is its own slice of it.
  */
 export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: string, receivedAt: number): TrackingRequest {
   if (!isPlainObject(body)) {
@@ -80,6 +82,9 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
     sentAt: body.sentAt,
   } as {context?: Record<string, unknown>; integrations?: Record<string, unknown>; sentAt?: unknown}
 
+  // Each item's bytes as received, found in the text: no second JSON.stringify (issue 15).
+  let spans = batchItemSpans(rawText)
+  if (spans && spans.length !== items.length) spans = undefined
   const outcome: TrackingRequest = {accepted: [], rejected: []}
   for (let index = 0; index < items.length; index++) {
     const item = items[index]
@@ -89,8 +94,17 @@ export function readTrackingRequest(endpoint: Endpoint, body: unknown, rawText: 
       outcome.rejected.push({index, messageId, ...result.problem})
       continue
     }
-    const raw = JSON.stringify(item)
-    const size = byteLength(raw)
+    // An accepted item is an object: a slice that does not start like one means the spans are off.
+    const span = spans !== undefined && rawText.charCodeAt(spans[index][0]) === 0x7b ? spans[index] : undefined
+    let raw = span ? rawText.slice(span[0], span[1]) : JSON.stringify(item)
+    // The limit applies to the item as JSON.stringify writes it, as before: an item over it only by
+    // its whitespace or escapes as sent is still accepted.
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: most items need no count.
+    let size = raw.length * 3 <= limits.messageBytes ? raw.length : byteLength(raw)
+    if (size > limits.messageBytes && span) {
+      raw = JSON.stringify(item)
+      size = byteLength(raw)
+    }
     if (size > limits.messageBytes) {
       outcome.rejected.push({
         index,
