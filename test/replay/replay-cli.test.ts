@@ -308,44 +308,44 @@ describe('cdp replay', () => {
     const sink = await sinkFor(cleanups)
     writeConfig(dir, {sources: testSources, destinations: [{name: 'hook', type: 'webhook', url: sink.url}, {name: 'lake', type: 'file', path: 'out.ndjson', enabled: false}]})
 
-    const unknown = await runCli(['replay', '--dir', dir, '--destination', 'nope'])
+    // Each is its own CLI process (and relaunch): run side by side, so the test takes one's time, not their sum.
+    const cli = (...args: string[]) => runCli(['replay', '--dir', dir, ...args])
+    const [unknown, inverted, empty, missing, rate0, rateNegative, rateWord, noSuchId, listWithFilters, nothing] = await Promise.all([
+      cli('--destination', 'nope'),
+      cli('--destination', 'hook', '--since', '2024-05-03', '--until', '2024-05-01'),
+      cli('--destination', 'hook', '--since', '2024-05-03', '--until', '2024-05-03'),
+      cli('--destination', 'hook', '--from-file', path.join(dir, 'missing.ndjson.gz')),
+      cli('--destination', 'hook', '--rate', '0'),
+      cli('--destination', 'hook', '--rate', '-5'),
+      cli('--destination', 'hook', '--rate', 'fast'),
+      cli('--resume', 'r-nope'),
+      cli('--list', '--destination', 'hook'),
+      cli(),
+    ])
     expect(unknown.exitCode).toBe(2)
     expect(unknown.stderr).toContain('destination "nope" is not in cdp.json')
     expect(unknown.stderr).toContain('hook, lake')
-
-    const inverted = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--since', '2024-05-03', '--until', '2024-05-01'])
     expect(inverted.exitCode).toBe(2)
     expect(inverted.stderr).toMatch(/inverted/)
-    const empty = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--since', '2024-05-03', '--until', '2024-05-03'])
     expect(empty.exitCode).toBe(2)
     expect(empty.stderr).toMatch(/empty/)
-
-    const missing = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--from-file', path.join(dir, 'missing.ndjson.gz')])
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/cannot read archive .*missing\.ndjson\.gz/)
+    for (const [rate, bad] of [['0', rate0], ['-5', rateNegative], ['fast', rateWord]] as const) {
+      expect(bad.exitCode, rate).toBe(2)
+      expect(bad.stderr).toMatch(/rate/)
+    }
+    expect(noSuchId.exitCode).toBe(2)
+    expect(noSuchId.stderr).toMatch(/no replay "r-nope"/)
+    expect(listWithFilters.exitCode).toBe(2)
     if (process.getuid?.() !== 0) {
       const locked = path.join(dir, 'locked.ndjson')
       writeFileSync(locked, JSON.stringify(track(1, 'A', 1)))
       chmodSync(locked, 0o000)
-      const unreadable = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--from-file', locked])
+      const unreadable = await cli('--destination', 'hook', '--from-file', locked)
       expect(unreadable.exitCode).toBe(2)
       expect(unreadable.stderr).toMatch(/cannot read archive/)
     }
-
-    for (const rate of ['0', '-5', 'fast']) {
-      const bad = await runCli(['replay', '--dir', dir, '--destination', 'hook', '--rate', rate])
-      expect(bad.exitCode, rate).toBe(2)
-      expect(bad.stderr).toMatch(/rate/)
-    }
-
-    const noSuchId = await runCli(['replay', '--dir', dir, '--resume', 'r-nope'])
-    expect(noSuchId.exitCode).toBe(2)
-    expect(noSuchId.stderr).toMatch(/no replay "r-nope"/)
-
-    const listWithFilters = await runCli(['replay', '--dir', dir, '--list', '--destination', 'hook'])
-    expect(listWithFilters.exitCode).toBe(2)
-
-    const nothing = await runCli(['replay', '--dir', dir])
     expect(nothing.exitCode).toBe(2)
 
     // And nothing was sent or recorded by any of them

@@ -93,8 +93,10 @@ describe('write keys', () => {
 
 describe('normalisation over HTTP', () => {
   it('applies batch-level context, integrations and sentAt, and corrects clock skew', async () => {
-    const sentAt = new Date(Date.now() - 3_600_000).toISOString()
-    const timestamp = new Date(Date.now() - 3_600_000 - 10_000).toISOString()
+    // One clock reading for both: two could straddle a millisecond and make the skew 9,999.
+    const now = Date.now()
+    const sentAt = new Date(now - 3_600_000).toISOString()
+    const timestamp = new Date(now - 3_600_000 - 10_000).toISOString()
     await post(
       `${t.url}/v1/batch`,
       {batch: [{type: 'track', userId: 'u', event: 'Skewed', timestamp}], context: {library: {name: 'test'}}, integrations: {All: false}, sentAt},
