@@ -17,29 +17,12 @@
 
 import autocannon from 'autocannon'
 import {readFileSync} from 'node:fs'
-import {parseArgs} from 'node:util'
 import {performance} from 'node:perf_hooks'
 import {eventSerializer, messageIds} from './payload.js'
+import {readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
-const {values: args} = parseArgs({
-  options: {
-    url: {type: 'string'},
-    path: {type: 'string', default: '/v1/track'},
-    key: {type: 'string', default: ''},
-    batch: {type: 'string', default: '0'},
-    connections: {type: 'string', default: '50'},
-    warmup: {type: 'string', default: '1'},
-    duration: {type: 'string', default: '5'},
-    'server-pid': {type: 'string'},
-  },
-})
-
-const target = new URL(args.url ?? '')
-if (target.hostname !== '127.0.0.1') {
-  console.error('cannon.js only targets 127.0.0.1')
-  process.exit(2)
-}
+const {args, target} = readLoadArgs('cannon.js', {connections: 50})
 const batchSize = Number(args.batch)
 const connections = Number(args.connections)
 const warmup = Number(args.warmup)

@@ -10,29 +10,12 @@
 // --batch 0 posts one event per request; --batch N posts {"batch":[N events]}.
 
 import http from 'node:http'
-import {parseArgs} from 'node:util'
 import {performance} from 'node:perf_hooks'
 import {eventSerializer, messageIds} from './payload.js'
+import {readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
-const {values: args} = parseArgs({
-  options: {
-    url: {type: 'string'},
-    path: {type: 'string', default: '/v1/track'},
-    key: {type: 'string', default: ''},
-    batch: {type: 'string', default: '0'},
-    connections: {type: 'string', default: '32'},
-    warmup: {type: 'string', default: '1'},
-    duration: {type: 'string', default: '5'},
-    'server-pid': {type: 'string'},
-  },
-})
-
-const target = new URL(args.url ?? '')
-if (target.hostname !== '127.0.0.1') {
-  console.error('load.js only targets 127.0.0.1')
-  process.exit(2)
-}
+const {args, target} = readLoadArgs('load.js', {connections: 32})
 const batchSize = Number(args.batch)
 const connections = Number(args.connections)
 const warmupMs = Number(args.warmup) * 1000
