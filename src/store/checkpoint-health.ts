@@ -5,7 +5,7 @@ import type {CheckpointStatus} from './storage.js'
 const relogEveryMs = 60_000
 
 /**
- * How the WAL checkpoints go, from the checkpoint thread (its PASSIVE ones and the TRUNCATE past the WAL's cap). A failing
+ * How the WAL checkpoints go, from the checkpoint thread and from the writer's own cap. A failing
  * checkpoint harms nothing at once (commits go on) but lets the WAL grow; it was swallowed before.
  * Now the first failure of a run is logged, then once a minute while it lasts, then the recovery;
  * GET /health shows the counts.
