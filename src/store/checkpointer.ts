@@ -10,12 +10,12 @@ export interface WalUpkeep {
   close(): Promise<void>
 }
 
-/** Runs WAL checkpoints off the writer, every intervalMs, until closed (and keeps the WAL file under walLimitBytes); tells health how each goes. */
+/** Runs WAL checkpoints off the writer, every intervalMs, until closed; tells health how each goes. */
 export class Checkpointer implements WalUpkeep {
   private constructor(private readonly worker: Worker) {}
 
-  static start(file: string, health: CheckpointHealth, intervalMs = 200, walLimitBytes?: number): Checkpointer {
-    const worker = startStoreWorker('checkpoint-thread', {file, intervalMs, walLimitBytes})
+  static start(file: string, health: CheckpointHealth, intervalMs = 200): Checkpointer {
+    const worker = startStoreWorker('checkpoint-thread', {file, intervalMs})
     worker.on('message', (report: CheckpointReport) => {
       if (report.kind === 'ok') health.succeeded(report.at)
       else if (report.kind === 'failed') health.failed(report.error, 'checkpoint thread', report.at)

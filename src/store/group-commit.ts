@@ -1,8 +1,11 @@
 import type {AppendResult, EventWriter, NewEvent} from './types.js'
 
-/** What group commit needs of the SQLite store: one transaction per call. */
+/** What group commit needs of the SQLite store: one transaction per call, and the WAL's upkeep. */
 export interface CommitTarget {
   appendEvents(events: readonly NewEvent[]): AppendResult
+  /** busy: readers kept it from finishing. */
+  checkpoint(mode: 'TRUNCATE'): {busy: boolean}
+  walBytes(): number
 }
 
 interface Pending {
@@ -28,6 +31,9 @@ function failsEveryRequest(error: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CORRUPT|CANTOPEN|NOMEM|NOTADB|PERM|PROTOCOL)/.test(code)
 }
 
+/** Past this, the writer checkpoints the WAL itself: the checkpoint thread is not keeping up. */
+const walLimitBytes = 256 * 1024 * 1024
+
 /**
  * Group commit: appends submitted in the same turn of the event loop share one transaction, so
  * many concurrent requests cost one commit. Each submit resolves only after its events are
@@ -36,19 +42,21 @@ function failsEveryRequest(error: unknown): boolean {
  * refuses fails alone instead of taking its group with it.
  *
  * It runs on the HTTP thread. WAL checkpoints, which sync the disk, run in their own thread
- * (Checkpointer), including the TRUNCATE that bounds the WAL file (it ran here, every hundred
- * commits, until issue 15); with them out of the commit path, this measured faster than a writer
- * thread for single events and batches alike (docs/PERFORMANCE.md).
+ * (Checkpointer); with them out of the commit path, this measured faster than a writer thread
+ * for single events and batches alike (docs/PERFORMANCE.md).
  */
 export class GroupCommitter implements EventWriter {
   private pending: Pending[] = []
   private scheduled = false
   private closed = false
+  private commitsSinceWalCheck = 0
 
   constructor(
     private readonly store: CommitTarget,
     /** Called after each commit that stored new events, with the group's events and result (delivery and the live stream start here). */
     private readonly afterCommit: (events: readonly NewEvent[], result: AppendResult) => void = () => undefined,
+    /** Told when the writer's own checkpoint (the WAL past its cap) fails; it is tried again after the next hundred commits. */
+    private readonly checkpointFailed: (error: unknown) => void = () => undefined,
   ) {}
 
   submit(events: readonly NewEvent[]): Promise<AppendResult> {
@@ -79,6 +87,7 @@ export class GroupCommitter implements EventWriter {
       else this.commitOneByOne(group)
       return
     }
+    this.keepWalBounded()
     const stored = result.stored
     let offset = 0
     for (const submission of group) {
@@ -117,7 +126,22 @@ export class GroupCommitter implements EventWriter {
       for (const seq of result.seqs ?? []) seqs.push(seq)
       inserted += result.inserted
     }
+    this.keepWalBounded()
     if (inserted > 0) this.afterCommit(events, {inserted, duplicates: events.length - inserted, stored, seqs: seqs.length === events.length ? seqs : undefined})
+  }
+
+  /** A long reader can pin old WAL pages so PASSIVE checkpoints cannot finish; never let it grow without bound. */
+  private keepWalBounded(): void {
+    if (++this.commitsSinceWalCheck < 100) return
+    this.commitsSinceWalCheck = 0
+    if (this.store.walBytes() > walLimitBytes) {
+      try {
+        if (this.store.checkpoint('TRUNCATE').busy) throw new Error('readers kept the write-ahead log from being truncated')
+      } catch (error) {
+        // A reader holds the WAL, say: tried again after the next hundred commits, and reported.
+        this.checkpointFailed(error)
+      }
+    }
   }
 
   /** Commits what is queued, then refuses new appends. */

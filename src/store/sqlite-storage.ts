@@ -1,3 +1,4 @@
+import {errorMessage} from '../errors.js'
 import type {Logger} from '../log.js'
 import type {FunctionRunStore} from './function-runs.js'
 import type {ReplayStore} from './replays.js'
@@ -70,9 +71,12 @@ export class SqliteDaemonStorage extends SqliteStorage implements DaemonStorage 
     super(store)
     this.location = store.file
     this.checkpoints = new CheckpointHealth(options.log)
-    this.writer = new GroupCommitter(store, (events, result) => this.listeners.committed?.(events, result))
-    // The writer's connection never checkpoints (a checkpoint in a commit stalls every request), nor
-    // truncates the WAL past its limit (a sync on the request path): this does both.
+    this.writer = new GroupCommitter(
+      store,
+      (events, result) => this.listeners.committed?.(events, result),
+      (error) => this.checkpoints.failed(errorMessage(error), 'writer'),
+    )
+    // The writer's connection never checkpoints (a checkpoint in a commit stalls every request): this does.
     this.upkeep = (options.startUpkeep ?? Checkpointer.start)(store.file, this.checkpoints)
   }
 

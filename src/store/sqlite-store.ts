@@ -36,8 +36,6 @@ export interface SqliteStoreOptions {
    * replayed, peak RSS 206 MB with 64, 146 MB with 8, and faster).
    */
   cacheMiB?: number
-  /** How long a statement waits for a lock (default 5000 ms); the checkpoint thread's TRUNCATE waits less. */
-  busyTimeoutMs?: number
 }
 
 /**
@@ -53,7 +51,7 @@ function openForWriting(file: string, options: SqliteStoreOptions): Database.Dat
   try {
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+    db.pragma('busy_timeout = 5000')
     // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
     db.pragma(`cache_size = -${Math.round((options.cacheMiB ?? 64) * 1024)}`)
     if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0')
