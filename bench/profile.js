@@ -57,7 +57,9 @@ if (wanted.length > 0) {
 }
 const daemon = spawn(
   process.execPath,
-  ['--cpu-prof', '--cpu-prof-dir', profDir, path.join(root, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', path.join(dir, 'ws')],
+  // --no-node-snapshot as the relaunch would add it: without it bin/run.js starts cdp dev again in a
+  // child, and the profile would be the launcher's.
+  ['--no-node-snapshot', '--cpu-prof', '--cpu-prof-dir', profDir, path.join(root, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', path.join(dir, 'ws')],
   {cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, CDP_LOG: 'warn', OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}},
 )
 const exited = new Promise((resolve) => daemon.on('close', resolve))
