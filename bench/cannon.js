@@ -18,7 +18,7 @@
 import autocannon from 'autocannon'
 import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
-import {eventSerializer, messageIds} from './payload.js'
+import {requestBodies} from './payload.js'
 import {readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
@@ -35,14 +35,7 @@ const watchdog = setTimeout(() => {
 }, (warmup + duration + 30) * 1000)
 watchdog.unref()
 
-const serialize = eventSerializer()
-const nextId = messageIds()
-function body() {
-  if (batchSize <= 0) return serialize(nextId())
-  const items = new Array(batchSize)
-  for (let i = 0; i < batchSize; i++) items[i] = serialize(nextId())
-  return '{"batch":[' + items.join(',') + ']}'
-}
+const body = requestBodies(batchSize)
 
 const authorization = 'Basic ' + Buffer.from(`${args.key}:`).toString('base64')
 let acknowledgedEvents = 0 // events in 2xx answers, warm-up included

@@ -11,7 +11,7 @@
 
 import http from 'node:http'
 import {performance} from 'node:perf_hooks'
-import {eventSerializer, messageIds} from './payload.js'
+import {requestBodies} from './payload.js'
 import {readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
@@ -29,14 +29,7 @@ const watchdog = setTimeout(() => {
 }, warmupMs + durationMs + 15_000)
 watchdog.unref()
 
-const serialize = eventSerializer()
-const nextId = messageIds()
-function body() {
-  if (batchSize <= 0) return serialize(nextId())
-  const items = new Array(batchSize)
-  for (let i = 0; i < batchSize; i++) items[i] = serialize(nextId())
-  return '{"batch":[' + items.join(',') + ']}'
-}
+const body = requestBodies(batchSize)
 
 const agent = new http.Agent({keepAlive: true, maxSockets: connections, maxFreeSockets: connections})
 const authorization = 'Basic ' + Buffer.from(`${args.key}:`).toString('base64')

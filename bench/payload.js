@@ -64,3 +64,18 @@ export function eventSerializer() {
 export function eventBytes() {
   return Buffer.byteLength(eventSerializer()(messageIds('size')()))
 }
+
+/**
+ * A maker of request bodies for the load generators: one event (batchSize 0) or {"batch": [...]}
+ * of batchSize events, each with a new messageId.
+ */
+export function requestBodies(batchSize) {
+  const serialize = eventSerializer()
+  const nextId = messageIds()
+  return () => {
+    if (batchSize <= 0) return serialize(nextId())
+    const items = new Array(batchSize)
+    for (let i = 0; i < batchSize; i++) items[i] = serialize(nextId())
+    return '{"batch":[' + items.join(',') + ']}'
+  }
+}
