@@ -1,4 +1,5 @@
 import {resolveSettings} from '../config/functions.js'
+import {linesOf} from '../functions/steps.js'
 import type {DestinationOutcome, FunctionRunRecord, JsonObject} from '../functions/types.js'
 import {DeliveryError, type AdapterFactory, type EventSendResult} from './types.js'
 
@@ -29,8 +30,7 @@ export const createFunctionDestination: AdapterFactory<'function'> = (config, co
       const records: FunctionRunRecord[] = []
       const results = batch.map((event, index): EventSendResult => {
         const outcome: DestinationOutcome = run.outcomes[index] ?? {result: 'error', error: {errorClass: 'Error', message: 'the function gave no outcome for this event', retryable: true}}
-        const lines = run.console.filter((line) => line.eventIndex === index || (line.eventIndex === undefined && index === 0))
-        const record: FunctionRunRecord = {at, function: config.function, kind: 'destination', stage: 'destination', target: config.name, messageId: event.messageId, result: outcome.result, console: lines, ms: run.ms}
+        const record: FunctionRunRecord = {at, function: config.function, kind: 'destination', stage: 'destination', target: config.name, messageId: event.messageId, result: outcome.result, console: linesOf(run.console, index), ms: run.ms}
         records.push(record)
         if (outcome.result === 'delivered') return {status: 'delivered'}
         record.errorClass = outcome.error.errorClass

@@ -1,5 +1,5 @@
 import type {DestinationConfig} from '../config/schema.js'
-import {hasSteps, runSteps, type StepResult} from '../functions/steps.js'
+import {hasSteps, noFunctions, runSteps, type StepResult} from '../functions/steps.js'
 import type {SegmentMessage} from '../message/types.js'
 import {DeliveryError, type AdapterContext, type DestinationAdapter, type EventSendResult, type OutgoingEvent} from './types.js'
 
@@ -15,7 +15,7 @@ function outgoingWith(event: OutgoingEvent, message: SegmentMessage): OutgoingEv
  */
 export function withSteps(adapter: DestinationAdapter, config: DestinationConfig, context: AdapterContext): DestinationAdapter {
   if (!hasSteps(config)) return adapter
-  const functions = context.functions ?? {lookup: {get: () => undefined, unavailable: (name: string) => `function "${name}" is not loaded`}, sink: {record: () => undefined}}
+  const functions = context.functions ?? noFunctions
   const prepare = (batch: readonly OutgoingEvent[]): Promise<StepResult[]> => runSteps(batch, config, {stage: 'destination', target: config.name}, functions)
   return {
     open: adapter.open?.bind(adapter),

@@ -12,6 +12,12 @@ export interface FunctionLookup {
 }
 
 /** What a source or destination runs on its events before they go on: declarative transformations, then an insert function. */
+/** Where there are no functions (a caller built without them): every one is unavailable, no record is kept. */
+export const noFunctions: {lookup: FunctionLookup; sink: FunctionRunSink} = {
+  lookup: {get: () => undefined, unavailable: (name) => `function "${name}" is not loaded (no functions run here)`},
+  sink: {record: () => undefined},
+}
+
 export interface StepsConfig {
   transformations?: readonly TransformationConfig[]
   insert?: string
@@ -58,7 +64,7 @@ export interface StepResult {
 const unchangedResult: StepResult = {unchanged: true, messages: []}
 
 /** A function's console lines for one event of a call: its own, and those written outside any event go with the first. */
-function linesOf(lines: readonly ConsoleLine[], index: number): ConsoleLine[] {
+export function linesOf(lines: readonly ConsoleLine[], index: number): ConsoleLine[] {
   if (lines.length === 0) return []
   return lines.filter((line) => line.eventIndex === index || (line.eventIndex === undefined && index === 0))
 }

@@ -7,7 +7,7 @@ import type {AcceptedMessage} from '../message/request.js'
 import type {SegmentMessage} from '../message/types.js'
 import type {AppendResult, EventWriter, NewEvent} from '../store/types.js'
 import type {FunctionFailure, FunctionRunSink} from '../functions/types.js'
-import {hasSteps, runSteps, type FunctionLookup, type StepsConfig} from '../functions/steps.js'
+import {hasSteps, noFunctions, runSteps, type FunctionLookup, type StepsConfig} from '../functions/steps.js'
 import {applyPolicy, violationEvents, type PolicyOutcome} from './policy.js'
 
 /** Plan outcome of one message: null when no plan applies. */
@@ -18,7 +18,6 @@ interface Checked {
 
 const unchecked: Checked = {violations: null, policy: null}
 
-const noFunctions: FunctionLookup = {get: () => undefined, unavailable: (name) => `function "${name}" is not loaded (this pipeline runs no functions)`}
 
 /** A field's own string value, or null: an indexed column never holds what the stored JSON lacks, nor a non-string. */
 function column(message: SegmentMessage, field: string): string | null {
@@ -103,7 +102,7 @@ export class Pipeline {
    * failure drops that message alone (recorded with the function's records).
    */
   private async withSteps(source: string, config: StepsConfig, messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]> {
-    const functions = this.functions ?? {lookup: noFunctions, sink: {record: () => undefined}}
+    const functions = this.functions ?? noFunctions
     const results = await runSteps(
       messages.map((accepted) => ({messageId: accepted.message.messageId, message: accepted.message})),
       config,

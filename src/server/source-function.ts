@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {FunctionDefinition, FunctionRunRecord, FunctionRunSink} from '../functions/types.js'
 import {checkEmitted} from '../functions/emitted.js'
+import {setOwn} from '../message/own-keys.js'
 import type {Pipeline} from '../pipeline/pipeline.js'
 import type {FunctionLookup} from '../functions/steps.js'
 import {writeKeyFromHeader, type SourceRegistry} from './auth.js'
@@ -27,7 +28,7 @@ function headersOf(req: IncomingMessage): {[name: string]: string} {
   const headers: {[name: string]: string} = {}
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue
-    Object.defineProperty(headers, name, {value: Array.isArray(value) ? value.join(', ') : value, enumerable: true, writable: true, configurable: true})
+    setOwn(headers, name, Array.isArray(value) ? value.join(', ') : value)
   }
   return headers
 }
