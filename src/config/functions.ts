@@ -2,6 +2,7 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {defaultMemoryMb, defaultTimeoutMs, type FunctionDefinition, type FunctionKind, type JsonObject} from '../functions/types.js'
 import {isPlainObject} from '../message/json-value.js'
+import {escapePointer} from '../plan/schema-walk.js'
 import {setOwn} from '../message/own-keys.js'
 import {envNamePattern} from './functions-schema.js'
 import type {FunctionConfig, WorkspaceConfig} from './schema.js'
@@ -33,14 +34,10 @@ export function resolveSettings(settings: unknown, env: NodeJS.ProcessEnv, at: s
       continue
     }
     const read = env[variable]
-    if (read === undefined) problems.push(`${at}/${pointerToken(key)}: environment variable ${variable} is not set; set it before starting cdp, or write the value in cdp.json`)
+    if (read === undefined) problems.push(`${at}/${escapePointer(key)}: environment variable ${variable} is not set; set it before starting cdp, or write the value in cdp.json`)
     else setOwn(resolved, key, read)
   }
   return resolved
-}
-
-function pointerToken(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
 /** The function's file: `file` when given, else functions/NAME.js, else functions/NAME.ts. */

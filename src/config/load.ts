@@ -3,6 +3,7 @@ import path from 'node:path'
 import {Ajv, type ErrorObject} from 'ajv'
 import {UserError} from '../errors.js'
 import {isPlainObject} from '../message/json-value.js'
+import {escapePointer} from '../plan/schema-walk.js'
 import {printable} from '../printable.js'
 import type {FunctionDefinition} from '../functions/types.js'
 import {functionDefinitions} from './functions.js'
@@ -51,16 +52,12 @@ function describeAjvError(error: ErrorObject, prefix = ''): string | undefined {
     case 'pattern': {
       const meaning = patternMeanings.get((error.params as {pattern: string}).pattern)
       // A property name's rule reports at its object: name the key in the path.
-      if (error.propertyName !== undefined) return `${where}/${printable(pointerToken(error.propertyName))}: the name "${printable(error.propertyName)}" ${meaning ?? error.message}`
+      if (error.propertyName !== undefined) return `${where}/${printable(escapePointer(error.propertyName))}: the name "${printable(error.propertyName)}" ${meaning ?? error.message}`
       return `${where}: ${meaning ?? error.message}`
     }
     default:
       return `${where}: ${error.message ?? 'is invalid'}`
   }
-}
-
-function pointerToken(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
 /** Every problem of a config object at once, each with its JSON path. Empty when valid. */

@@ -1,6 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {isPlainObject} from '../message/json-value.js'
 import type {FunctionKind, JsonObject, SourceRequest} from './types.js'
+import {escapePointer} from '../plan/schema-walk.js'
 
 /**
  * `functions/NAME.test.json`: the cases `cdp fn test` runs a function against. A JSON list of
@@ -169,7 +170,7 @@ export function jsonErrorOffset(text: string): number | undefined {
 }
 
 function pointer(...tokens: (string | number)[]): string {
-  return tokens.map((token) => '/' + String(token).replace(/~/g, '~0').replace(/\//g, '~1')).join('')
+  return tokens.map((token) => '/' + escapePointer(String(token))).join('')
 }
 
 /** Checks parsed test cases for a function of this kind: every problem with its path, and the cases when there is none. */
