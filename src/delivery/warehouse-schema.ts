@@ -13,9 +13,13 @@
  *   meaning in every row.
  * - A key whose name has no ASCII letter or digit (so snake_cases to nothing) is dropped.
  * - Null values are left out: a column is created only by a value.
+ * - An identify's or group's traits are where the message has them (message/traits.ts): without
+ *   top-level `traits`, those in `context.traits` (RudderStack's browser SDK), which fill the
+ *   traits' columns as well as their context_traits_ ones.
  */
 import {limits} from '../message/limits.js'
 import {parseIsoTime, readIsoTime} from '../message/time.js'
+import {messageTraits} from '../message/traits.js'
 import type {JsonObject, SegmentMessage} from '../message/types.js'
 
 /** The column types cdp creates; a column's type is fixed by the first value it receives. */
@@ -295,14 +299,16 @@ export function warehouseRows(message: SegmentMessage, loadedAt: string): Wareho
     case 'identify': {
       const row = commonRow(message, 'identifies', loadedAt)
       row.context(message.context)
-      row.fields(message.traits)
+      // The traits wherever the message has them (context.traits alone from RudderStack's browser SDK).
+      const {traits} = messageTraits(message)
+      row.fields(traits)
       add('identifies', row)
       if (message.userId) {
         const user = new RowBuilder(standardColumns.users)
         user.text('id', message.userId)
         user.time('received_at', message.receivedAt)
         user.time('uuid_ts', loadedAt)
-        user.fields(message.traits)
+        user.fields(traits)
         add('users', user, true)
       }
       break
@@ -311,7 +317,7 @@ export function warehouseRows(message: SegmentMessage, loadedAt: string): Wareho
       const row = commonRow(message, 'groups', loadedAt)
       row.text('group_id', message.groupId)
       row.context(message.context)
-      row.fields(message.traits)
+      row.fields(messageTraits(message).traits)
       add('groups', row)
       break
     }

@@ -1,5 +1,6 @@
 import {Ajv, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import {messageTraits} from '../message/traits.js'
 import type {SegmentMessage} from '../message/types.js'
 import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternError} from './regexp.js'
 import {planBaseUri, ruleDocument} from './resolve.js'
@@ -20,6 +21,22 @@ export interface CompiledPlan {
 /** The rule's file as the schema its $refs were resolved against at load, under its address. */
 function wrapper(rule: EventRule | TraitsRule | MessageRule): JsonSchema {
   return {$id: planBaseUri + rule.file, ...ruleDocument(rule)}
+}
+
+/**
+ * Checks the parts of a message a rule describes. Traits are the message's traits wherever it has
+ * them (message/traits.ts: an identify from RudderStack's browser SDK has them in context.traits
+ * only); a violation inside them names the place the message has them, so that its path reads
+ * true to the user and omit-properties removes the value actually sent.
+ */
+function checkParts(validate: ValidateFunction, message: SegmentMessage, parts: readonly ('properties' | 'context' | 'traits')[], traitsKind: boolean): Violation[] {
+  const {traits, place} = messageTraits(message)
+  const data: Record<string, unknown> = {}
+  for (const part of parts) data[part] = part === 'traits' ? traits : part === 'context' ? message.context : (message.properties ?? {})
+  if (validate(data)) return []
+  const errors = validate.errors ?? []
+  const moved = place === 'traits' ? errors : errors.map((error) => (/^\/traits(\/|$)/.test(error.instancePath) ? {...error, instancePath: `/context${error.instancePath}`} : error))
+  return violationsFromAjv(moved, data, traitsKind)
 }
 
 /** The wrapper's pointer (/properties/<part>/…) back to the file's (/<part>/…). */
@@ -125,11 +142,7 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
   const common = ruleValidator('common')
   const active = plan.events.size > 0 || plan.identify !== undefined || plan.group !== undefined || Object.keys(plan.rules).length > 0
 
-  const checkCommon = (message: SegmentMessage): Violation[] => {
-    if (!common) return []
-    const data = {properties: message.properties ?? {}, context: message.context, traits: message.traits ?? {}}
-    return common(data) ? [] : violationsFromAjv(common.errors ?? [], data, false)
-  }
+  const checkCommon = (message: SegmentMessage): Violation[] => (common ? checkParts(common, message, ['properties', 'context', 'traits'], false) : [])
 
   const check = (message: SegmentMessage): Violation[] => {
     if (!active) return []
@@ -140,9 +153,7 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
   const checkOwn = (message: SegmentMessage): Violation[] => {
     if (message.type === 'page' || message.type === 'screen') {
       const validate = message.type === 'page' ? page : screen
-      if (!validate) return []
-      const data = {properties: message.properties ?? {}, context: message.context}
-      return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, false)
+      return validate ? checkParts(validate, message, ['properties', 'context'], false) : []
     }
     if (message.type === 'track') {
       const name = message.event as string
@@ -153,13 +164,10 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
       }
       const wanted = eventVersion(message)
       const validate = (wanted !== undefined && rule.versions.get(wanted)) || (rule.versions.get(rule.oldest) as ValidateFunction)
-      const data = {properties: message.properties ?? {}, context: message.context, traits: message.traits ?? {}}
-      return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, false)
+      return checkParts(validate, message, ['properties', 'context', 'traits'], false)
     }
     const validate = message.type === 'identify' ? identify : message.type === 'group' ? group : undefined
-    if (!validate) return []
-    const data = {traits: message.traits ?? {}, context: message.context}
-    return validate(data) ? [] : violationsFromAjv(validate.errors ?? [], data, true)
+    return validate ? checkParts(validate, message, ['traits', 'context'], true) : []
   }
   return {compiled: {plan, active, check}, problems}
 }

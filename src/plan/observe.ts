@@ -1,3 +1,4 @@
+import {messageTraits} from '../message/traits.js'
 import type {SegmentMessage} from '../message/types.js'
 import {jsonType} from './violations.js'
 
@@ -66,7 +67,8 @@ export class SchemaObserver {
       part = message.properties ?? {}
     } else if (message.type === 'identify' || message.type === 'group') {
       name = message.type
-      part = message.traits ?? {}
+      // Wherever the message has them: RudderStack's browser SDK sends an identify's in context.traits only.
+      part = messageTraits(message).traits
     } else return
     const key = `${message.type}\u0000${name}`
     let event = this.events.get(key)
