@@ -6,7 +6,7 @@ import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternErro
 import {planBaseUri, ruleDocument} from './resolve.js'
 import {escapePointer, walkSchema} from './schema-walk.js'
 import type {EventRule, JsonSchema, MessageRule, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
-import {violationsFromAjv, type Violation} from './violations.js'
+import {unplannedEventViolation, violationsFromAjv, type Violation} from './violations.js'
 
 const addFormats = ((addFormatsModule as unknown as {default?: typeof addFormatsModule}).default ?? addFormatsModule) as unknown as (ajv: Ajv, options: {mode: 'fast'}) => Ajv
 
@@ -160,7 +160,7 @@ export function compilePlan(plan: TrackingPlan): {compiled: CompiledPlan; proble
       const rule = events.get(name)
       if (!rule) {
         if (plan.events.has(name)) return [] // planned, but its rule did not compile: reported by validate
-        return [{kind: 'unplanned_event', path: 'event', expected: 'an event in the tracking plan', actual: JSON.stringify(name), message: `"${name}" is not in the tracking plan.`}]
+        return [unplannedEventViolation(name)]
       }
       const wanted = eventVersion(message)
       const validate = (wanted !== undefined && rule.versions.get(wanted)) || (rule.versions.get(rule.oldest) as ValidateFunction)

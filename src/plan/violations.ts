@@ -22,6 +22,14 @@ export interface Violation {
   message: string
 }
 
+/**
+ * The violation of a track event the plan does not have. Its one source: the store keeps a flag
+ * for it instead of a row (the common case of a new workspace) and rebuilds it with this on read.
+ */
+export function unplannedEventViolation(name: string): Violation {
+  return {kind: 'unplanned_event', path: 'event', expected: 'an event in the tracking plan', actual: JSON.stringify(name), message: `"${name}" is not in the tracking plan.`}
+}
+
 /** "/properties/products/0/price" → "properties.products[0].price" */
 export function dottedPath(pointer: string, child?: string): string {
   const parts = pointer === '' ? [] : pointer.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
