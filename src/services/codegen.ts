@@ -1,9 +1,9 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {generateClient, generatedMarker, type CodegenTarget} from '../codegen/generate.js'
+import {generateClient, generatedMarker, type CodegenLanguage, type CodegenTarget} from '../codegen/generate.js'
+import {codegenProblems} from '../codegen/plan-check.js'
 import {planHash} from '../codegen/plan-hash.js'
 import {ExitCode, UserError} from '../errors.js'
-import {compilePlan} from '../plan/compile.js'
 import {lintPlan} from '../plan/lint.js'
 import {loadPlanFrom, readPlanFiles} from '../plan/load.js'
 import {cdpVersion} from '../version.js'
@@ -14,6 +14,8 @@ export interface CodegenOptions {
   /** Output folder, relative to the workspace. */
   out: string
   target: CodegenTarget
+  /** Default: ts. */
+  language?: CodegenLanguage
   validate: boolean
   /** Compare with what is on disk instead of writing. */
   check: boolean
@@ -27,7 +29,10 @@ export interface CodegenResult {
   upToDate: boolean
 }
 
-/** Generates the typed client from the workspace's plan, or with check compares it with what is on disk. */
+/**
+ * Generates the typed client from the workspace's plan, or with check compares it with what is on
+ * disk byte for byte: a client written by an earlier cdp that differs only in layout is stale.
+ */
 export async function runCodegen(options: CodegenOptions): Promise<CodegenResult> {
   const folders = planFolders(options.dir)
   if (folders.length > 1) throw new UserError(`This workspace has ${folders.length} plan folders; codegen needs one.`, {hint: 'Run it in a workspace with one plan folder.'})
@@ -35,7 +40,7 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   // Read once: the same files are loaded and hashed.
   const {files, unreadable} = readPlanFiles(folder)
   const {plan, problems} = loadPlanFrom(files, folder)
-  const errors = [...unreadable, ...problems, ...compilePlan(plan).problems, ...lintPlan(plan)].filter((p) => p.severity === 'error')
+  const errors = [...unreadable, ...problems, ...codegenProblems(plan), ...lintPlan(plan)].filter((p) => p.severity === 'error')
   if (errors.length > 0) {
     const [first] = errors
     const where = `${path.join(folder, first.file)}${first.pointer ? ` ${first.pointer}` : ''}`
@@ -47,7 +52,7 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   if (plan.events.size === 0 && !plan.identify && !plan.group) {
     throw new UserError(`The plan in ${folder} is empty: there is nothing to generate.`, {hint: 'Add event files to plan/events/, or run `cdp plan infer`.', code: 'empty_plan'})
   }
-  const generated = await generateClient(plan, {target: options.target, validate: options.validate, version: cdpVersion, planHash: planHash(files)})
+  const generated = await generateClient(plan, {target: options.target, language: options.language, validate: options.validate, version: cdpVersion, planHash: planHash(files)})
   const out = path.resolve(options.dir, options.out)
   const result: CodegenResult = {out, plan: folder, files: [], upToDate: true}
   for (const file of generated) {

@@ -1,7 +1,9 @@
 {{header}}
 import type {AnalyticsBrowser} from '@segment/analytics-next'
 {{validationImports}}
+
 {{types}}
+
 /** What every call can carry besides its properties or traits. */
 export interface CallOptions {
   context?: Record<string, unknown>
@@ -33,7 +35,9 @@ function withGenerator(options: CallOptions, eventVersion?: number): BrowserOpti
   const protocols = eventVersion === undefined ? {} : {protocols: {...(context?.protocols as object | undefined), event_version: eventVersion}}
   return {...options, context: {...context, ...protocols, cdp: generator}} as BrowserOptions
 }
+
 {{validation}}
+
 /** A typed client for the tracking plan, over an @segment/analytics-next instance. */
 export function createTracker(analytics: AnalyticsLike, options: TrackerOptions = {}) {
   const track = (event: string, eventVersion: number | undefined, properties: object | undefined, callOptions: CallOptions = {}) => {
@@ -42,11 +46,13 @@ export function createTracker(analytics: AnalyticsLike, options: TrackerOptions 
   }
   return {
 {{methods}}
+
     /** Who the user is: traits from the plan's identify.json. */
     identify(userId: string, traits{{identifyOptional}}: IdentifyTraits, callOptions: CallOptions = {}) {
       check(options, 'identify', {traits: traits ?? {}})
       return analytics.identify(userId, traits, withGenerator(callOptions))
     },
+
     /** The group (account, company) the user belongs to: traits from the plan's group.json. */
     group(groupId: string, traits{{groupOptional}}: GroupTraits, callOptions: CallOptions = {}) {
       check(options, 'group', {traits: traits ?? {}})

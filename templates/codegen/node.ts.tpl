@@ -1,7 +1,9 @@
 {{header}}
 import type {Analytics} from '@segment/analytics-node'
 {{validationImports}}
+
 {{types}}
+
 type Id = string | number
 
 /** Who did it: a userId, an anonymousId, or both. */
@@ -39,7 +41,9 @@ function withGenerator(context: Record<string, unknown> | undefined, eventVersio
   const protocols = eventVersion === undefined ? {} : {protocols: {...(context?.protocols as object | undefined), event_version: eventVersion}}
   return {...context, ...protocols, cdp: generator}
 }
+
 {{validation}}
+
 /** A typed client for the tracking plan, over an @segment/analytics-node instance. */
 export function createTracker(analytics: AnalyticsLike, options: TrackerOptions = {}) {
   const track = (event: string, eventVersion: number | undefined, message: Identity & CallOptions & {properties?: object}): void => {
@@ -48,11 +52,13 @@ export function createTracker(analytics: AnalyticsLike, options: TrackerOptions 
   }
   return {
 {{methods}}
+
     /** Who the user is: traits from the plan's identify.json. */
     identify(message: Identity & CallOptions & {traits{{identifyOptional}}: IdentifyTraits}): void {
       check(options, 'identify', {traits: message.traits ?? {}})
       analytics.identify({...message, context: withGenerator(message.context)} as IdentifyParams)
     },
+
     /** The group (account, company) the user belongs to: traits from the plan's group.json. */
     group(message: Identity & CallOptions & {groupId: Id; traits{{groupOptional}}: GroupTraits}): void {
       check(options, 'group', {traits: message.traits ?? {}})

@@ -1,0 +1,41 @@
+import {Ajv} from 'ajv'
+import {unusablePattern, unusablePatternMessage} from '../plan/regexp.js'
+import {ruleDocument} from '../plan/resolve.js'
+import {walkSchema} from '../plan/schema-walk.js'
+import type {JsonSchema, PlanProblem, TrackingPlan} from '../plan/types.js'
+
+/** Every file of the plan as the one JSON Schema it is read as, with its name. */
+function planDocuments(plan: TrackingPlan): {file: string; document: JsonSchema}[] {
+  const rules = [...[...plan.events.values()].flatMap((versions) => [...versions.values()]), plan.identify, plan.group, ...Object.values(plan.rules)]
+  const documents = rules.flatMap((rule) => (rule ? [{file: rule.file, document: ruleDocument(rule)}] : []))
+  return plan.definitions ? [...documents, plan.definitions] : documents
+}
+
+/**
+ * What keeps a plan from having a client: a file that is not a JSON Schema, or a pattern the
+ * linear-time engine refuses (the --validate client matches patterns as cdp dev does). Checked
+ * against the meta-schema, without compiling a validator per rule as `cdp plan validate` does:
+ * ajv's compile was two thirds of codegen's time on a 300-event plan (docs/PERFORMANCE.md), and a
+ * client needs the plan's types, not its validators. `cdp plan validate` gives every problem.
+ */
+export function codegenProblems(plan: TrackingPlan): PlanProblem[] {
+  const ajv = new Ajv({strict: false, allErrors: true, validateFormats: false})
+  const problems: PlanProblem[] = []
+  for (const {file, document} of planDocuments(plan)) {
+    if (!ajv.validateSchema(document)) {
+      const first = ajv.errors?.[0]
+      problems.push({severity: 'error', file, pointer: first?.instancePath, message: `invalid JSON Schema: ${first?.message ?? 'does not follow draft-07'}`})
+    }
+    walkSchema(document, '', (node, at) => {
+      const patterns = [
+        ...(typeof node.pattern === 'string' ? [node.pattern] : []),
+        ...(node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties) ? Object.keys(node.patternProperties) : []),
+      ]
+      for (const pattern of patterns) {
+        const unusable = unusablePattern(pattern)
+        if (unusable) problems.push({severity: 'error', file, pointer: at, message: unusablePatternMessage(unusable)})
+      }
+    })
+  }
+  return problems
+}
