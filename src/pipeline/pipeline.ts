@@ -35,9 +35,9 @@ function required(message: SegmentMessage, field: string): string {
 /**
  * The row a normalised message is stored as: the message once serialised, and its indexed
  * fields read from that same message's own properties, so the user_id column and the stored
- * userId always agree.
+ * userId always agree. `raw` only where the message no longer holds all that was received.
  */
-export function toNewEvent(source: string, message: SegmentMessage, raw: string, checked: Checked = unchecked): NewEvent {
+export function toNewEvent(source: string, message: SegmentMessage, raw: string | null, checked: Checked = unchecked): NewEvent {
   const type = required(message, 'type') as SegmentMessage['type']
   return {
     messageId: required(message, 'messageId'),
@@ -58,6 +58,11 @@ export function toNewEvent(source: string, message: SegmentMessage, raw: string,
 
 export interface SourceSettings extends StepsConfig {
   protocols?: ProtocolsSettings
+}
+
+/** A message on its way to the store; `changed` once a source's steps rewrote what was received. */
+interface Checkable extends AcceptedMessage {
+  changed?: true
 }
 
 /**
@@ -101,7 +106,7 @@ export class Pipeline {
    * payload stays as received. A failure worth retrying refuses the whole request; any other
    * failure drops that message alone (recorded with the function's records).
    */
-  private async withSteps(source: string, config: StepsConfig, messages: readonly AcceptedMessage[]): Promise<AcceptedMessage[]> {
+  private async withSteps(source: string, config: StepsConfig, messages: readonly AcceptedMessage[]): Promise<Checkable[]> {
     const functions = this.functions ?? noFunctions
     const results = await runSteps(
       messages.map((accepted) => ({messageId: accepted.message.messageId, message: accepted.message})),
@@ -111,32 +116,33 @@ export class Pipeline {
     )
     const retry = results.find((result) => result.failure?.retryable)?.failure
     if (retry) throw new SourceStepsFailed(source, retry)
-    const kept: AcceptedMessage[] = []
+    const kept: Checkable[] = []
     results.forEach((result, index) => {
       if (result.unchanged) kept.push(messages[index])
-      else for (const message of result.messages) kept.push({index: messages[index].index, message, raw: messages[index].raw})
+      else for (const message of result.messages) kept.push({index: messages[index].index, message, raw: messages[index].raw, changed: true})
     })
     return kept
   }
 
-  private check(source: string, messages: readonly AcceptedMessage[]): Promise<AppendResult> {
+  /** Checks each message against the source's plan and stores it; what was received is stored only where the message no longer holds it. */
+  private check(source: string, messages: readonly Checkable[]): Promise<AppendResult> {
     if (messages.length === 0) return Promise.resolve({inserted: 0, duplicates: 0, stored: []})
     const plan = this.plans?.forSource(source)
     if (!plan) {
       const rows = new Array<NewEvent>(messages.length)
-      for (let i = 0; i < messages.length; i++) rows[i] = toNewEvent(source, messages[i].message, messages[i].raw)
+      for (let i = 0; i < messages.length; i++) rows[i] = toNewEvent(source, messages[i].message, messages[i].changed ? messages[i].raw : null)
       return this.writer.submit(rows)
     }
     const protocols = this.settings(source)?.protocols
     const rows: NewEvent[] = []
     // Violation Generated events follow their message's rows, so the caller's count stays first.
     const generated: NewEvent[] = []
-    for (const {message, raw} of messages) {
+    for (const {message, raw, changed} of messages) {
       const violations = plan.check(message)
       const {outcome, message: forwarded} = applyPolicy(message, violations, protocols)
-      rows.push(toNewEvent(source, forwarded, raw, {violations, policy: outcome}))
+      rows.push(toNewEvent(source, forwarded, changed || outcome === 'omitted' ? raw : null, {violations, policy: outcome}))
       if (protocols?.emitViolations && violations.length > 0) {
-        for (const event of violationEvents(message, violations)) generated.push(toNewEvent(source, event, JSON.stringify(event)))
+        for (const event of violationEvents(message, violations)) generated.push(toNewEvent(source, event, null))
       }
     }
     if (generated.length === 0) return this.writer.submit(rows)

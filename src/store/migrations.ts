@@ -1,6 +1,7 @@
 /**
- * Versioned schema migrations, applied in order inside one transaction each. PRAGMA user_version
- * holds the version reached. Never edit a shipped migration: add the next one.
+ * Versioned schema migrations, applied in order inside one transaction each, with foreign keys
+ * off (so a table can be rebuilt under the tables that refer to it; checked after). PRAGMA
+ * user_version holds the version reached. Never edit a shipped migration: add the next one.
  */
 export interface Migration {
   version: number
@@ -209,6 +210,53 @@ export const migrations: readonly Migration[] = [
       -- Open records of a replay in order (openDeliveries, heldUsers), and by when they are due (nextRetryAt).
       CREATE INDEX replay_deliveries_open ON replay_deliveries (replay_id, seq) WHERE status IN ('pending', 'retrying');
       CREATE INDEX replay_deliveries_due ON replay_deliveries (replay_id, next_attempt_at) WHERE status IN ('pending', 'retrying');
+    `,
+  },
+  {
+    version: 7,
+    description: 'write less per event: one stored copy of the message, the indexes queries need, a flag for unplanned events',
+    sql: `
+      -- Rebuilt (SQLite cannot make a column nullable in place): raw becomes nullable and moves
+      -- after message; unplanned is new. Everything stored is kept, seqs included.
+      CREATE TABLE events_v7 (
+        seq INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT,
+        user_id TEXT,
+        anonymous_id TEXT,
+        timestamp TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        message TEXT NOT NULL,
+        -- The message as received, only when the stored message does not hold all of it: a source's
+        -- transformations or insert function changed it, or the plan's policy omitted values.
+        -- NULL: the message is what was received, normalised (rows stored before schema 7 keep theirs).
+        raw TEXT,
+        valid INTEGER,
+        policy TEXT CHECK (policy IN ('blocked', 'omitted')),
+        -- 1: a track event the plan did not have (its violation is rebuilt on read, not stored
+        -- as a row: in a new workspace that is every event).
+        unplanned INTEGER CHECK (unplanned = 1)
+      ) STRICT;
+      INSERT INTO events_v7 (seq, message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, message, raw, valid, policy, unplanned)
+        SELECT seq, message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, message, raw, valid, policy,
+          CASE WHEN EXISTS (SELECT 1 FROM violations v WHERE v.event_seq = events.seq AND v.kind = 'unplanned_event') THEN 1 END
+        FROM events ORDER BY seq;
+      DELETE FROM violations WHERE kind = 'unplanned_event';
+      DROP TABLE events;
+      ALTER TABLE events_v7 RENAME TO events;
+
+      -- One row per messageId and source: a retried message is stored once. Also serves source filters.
+      CREATE UNIQUE INDEX events_source_message_id ON events (source, message_id);
+      -- cdp events --event, replay --event with a rare name. Type and timestamp lost theirs (a scan
+      -- along seq finds recent matches; docs/PERFORMANCE.md has each index's cost).
+      CREATE INDEX events_event ON events (event) WHERE event IS NOT NULL;
+      -- A user's events (cdp events --user, replay --user, profiles).
+      CREATE INDEX events_user_id ON events (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX events_anonymous_id ON events (anonymous_id) WHERE anonymous_id IS NOT NULL;
+      -- cdp violations: the unplanned events, newest first, without a scan where they are rare.
+      CREATE INDEX events_unplanned ON events (seq) WHERE unplanned = 1;
     `,
   },
 ]

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {UserError} from '../errors.js'
-import type {Violation} from '../plan/violations.js'
+import {unplannedEventViolation, type Violation, type ViolationKind} from '../plan/violations.js'
 import type {SegmentMessage} from '../message/types.js'
 import {destinationMatch, eventMatch} from './filter-spec.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
@@ -130,8 +130,8 @@ export class SqliteStore implements EventStore {
     this.functionRuns = new SqliteFunctionRuns(this.db, (sql) => this.prepared(sql), () => void this.writable())
     this.replays = new SqliteReplays(this.db, (sql) => this.prepared(sql))
     this.insertEvent = this.db.prepare(
-      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, raw, message, valid, policy)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, message, raw, valid, policy, unplanned)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     const insert = this.insertEvent
     const insertViolation = this.db.prepare(
@@ -145,13 +145,17 @@ export class SqliteStore implements EventStore {
       for (let i = 0; i < events.length; i++) {
         const e = events[i]
         const valid = e.valid === null ? null : e.valid ? 1 : 0
-        const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.raw, e.message, valid, e.policy)
+        // An unplanned event is a flag on its row, not a violations row (rebuilt on read).
+        let unplanned: 1 | null = null
+        for (const v of e.violations) if (v.kind === 'unplanned_event') unplanned = 1
+        const info = insert.run(e.messageId, e.source, e.type, e.event, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.message, e.raw, valid, e.policy, unplanned)
         stored[i] = info.changes > 0
         seqs[i] = info.changes > 0 ? Number(info.lastInsertRowid) : 0
         inserted += info.changes
         // A duplicate keeps the violations recorded when it was first stored.
         if (info.changes > 0) {
           for (const v of e.violations) {
+            if (v.kind === 'unplanned_event') continue
             insertViolation.run(info.lastInsertRowid, e.messageId, e.source, e.type, e.event, v.kind, v.path, v.expected, v.actual, v.message, e.receivedAt)
           }
         }
@@ -168,12 +172,22 @@ export class SqliteStore implements EventStore {
         code: 'store_too_new',
       })
     }
-    for (const migration of migrations) {
-      if (migration.version <= current) continue
-      this.db.transaction(() => {
-        this.db.exec(migration.sql)
-        this.db.pragma(`user_version = ${migration.version}`)
-      })()
+    if (current === latestSchemaVersion) return
+    // Off for the migrations (a rebuilt table would cascade its deletes; the pragma is ignored
+    // inside a transaction), checked before each commit, on again after.
+    this.db.pragma('foreign_keys = OFF')
+    try {
+      for (const migration of migrations) {
+        if (migration.version <= current) continue
+        this.db.transaction(() => {
+          this.db.exec(migration.sql)
+          const broken = this.db.pragma('foreign_key_check') as unknown[]
+          if (broken.length > 0) throw new Error(`schema migration ${migration.version} left ${broken.length} rows referring to rows that no longer exist`)
+          this.db.pragma(`user_version = ${migration.version}`)
+        })()
+      }
+    } finally {
+      this.db.pragma('foreign_keys = ON')
     }
   }
 
@@ -247,14 +261,19 @@ export class SqliteStore implements EventStore {
   violationsOf(seqs: readonly number[]): Map<number, Violation[]> {
     const bySeq = new Map<number, Violation[]>()
     if (seqs.length === 0) return bySeq
+    const placeholders = seqs.map(() => '?').join(', ')
     const rows = this.db
-      .prepare(`SELECT event_seq AS seq, kind, path, expected, actual, message FROM violations WHERE event_seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY id`)
+      .prepare(`SELECT event_seq AS seq, kind, path, expected, actual, message FROM violations WHERE event_seq IN (${placeholders}) ORDER BY id`)
       .all(...seqs) as (Violation & {seq: number})[]
-    for (const {seq, ...violation} of rows) {
+    const add = (seq: number, violation: Violation) => {
       let list = bySeq.get(seq)
       if (!list) bySeq.set(seq, (list = []))
       list.push(violation)
     }
+    for (const {seq, ...violation} of rows) add(seq, violation)
+    // The plan checks the common rule first, then the event's own: the unplanned violation comes last.
+    const unplanned = this.db.prepare(`SELECT seq, event FROM events WHERE seq IN (${placeholders}) AND unplanned = 1`).all(...seqs) as {seq: number; event: string}[]
+    for (const {seq, event} of unplanned) add(seq, unplannedEventViolation(event))
     return bySeq
   }
 
@@ -266,10 +285,14 @@ export class SqliteStore implements EventStore {
     }
   }
 
+  /**
+   * The newest violations that match, oldest first: the violations rows and the unplanned events'
+   * flags, merged by event (an event's unplanned violation after its rows, as the plan gives them).
+   */
   queryViolations(filter: ViolationFilter): StoredViolation[] {
     const where: string[] = []
     const params: unknown[] = []
-    for (const [column, value] of [['event', filter.event], ['kind', filter.kind], ['source', filter.source]] as const) {
+    for (const [column, value] of [['event', filter.event], ['source', filter.source]] as const) {
       if (value) {
         where.push(`${column} = ?`)
         params.push(value)
@@ -279,10 +302,32 @@ export class SqliteStore implements EventStore {
       where.push('received_at >= ?')
       params.push(filter.since)
     }
-    const sql = `SELECT id, message_id AS messageId, source, type, event, kind, path, expected, actual, message, received_at AS receivedAt
-      FROM violations ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`
-    params.push(filter.limit)
-    return (this.prepared(sql).all(...params) as StoredViolation[]).reverse()
+    const unplannedKind: ViolationKind = 'unplanned_event'
+    const rows: StoredViolation[] =
+      filter.kind === unplannedKind
+        ? []
+        : (this.prepared(
+            `SELECT event_seq AS seq, message_id AS messageId, source, type, event, kind, path, expected, actual, message, received_at AS receivedAt
+             FROM violations WHERE ${[...where, ...(filter.kind ? ['kind = ?'] : []), 'true'].join(' AND ')} ORDER BY event_seq DESC, id DESC LIMIT ?`,
+          ).all(...params, ...(filter.kind ? [filter.kind] : []), filter.limit) as StoredViolation[])
+    const unplanned =
+      filter.kind && filter.kind !== unplannedKind
+        ? []
+        : (this.prepared(
+            `SELECT seq, message_id AS messageId, source, type, event, received_at AS receivedAt
+             FROM events WHERE ${[...where, 'unplanned = 1'].join(' AND ')} ORDER BY seq DESC LIMIT ?`,
+          ).all(...params, filter.limit) as (Omit<StoredViolation, keyof Violation> & {event: string})[])
+    // Both newest first; merged newest first, the unplanned one first within an event (it is its last).
+    const merged: StoredViolation[] = []
+    let r = 0
+    let u = 0
+    while (merged.length < filter.limit && (r < rows.length || u < unplanned.length)) {
+      if (u < unplanned.length && (r >= rows.length || unplanned[u].seq >= rows[r].seq)) {
+        const event = unplanned[u++]
+        merged.push({...event, ...unplannedEventViolation(event.event)})
+      } else merged.push(rows[r++])
+    }
+    return merged.reverse()
   }
 
   countEvents(): number {

@@ -11,8 +11,12 @@ export interface NewEvent {
   anonymousId: string | null
   timestamp: string
   receivedAt: string
-  /** The message as received, as JSON. */
-  raw: string
+  /**
+   * The message as received, as JSON, when the stored message does not hold all of it (a source's
+   * transformations or insert function changed it, or the plan's policy omitted values); null
+   * when the message is what was received, normalised: one stored copy (issue 15).
+   */
+  raw: string | null
   /** The normalised message, as JSON. */
   message: string
   /** null when no tracking plan applies; otherwise whether the message follows it. */
@@ -73,7 +77,8 @@ export interface ViolationFilter {
 }
 
 export interface StoredViolation extends Violation {
-  id: number
+  /** The sequence number of the event it belongs to. */
+  seq: number
   messageId: string
   source: string
   type: string
