@@ -37,10 +37,13 @@ export class SourceRegistry {
     return writeKey === undefined ? undefined : this.byKey.get(writeKey)
   }
 
-  /** The source of a write key, or the 401 a client gets for a missing or unknown one. */
-  authenticate(writeKey: string | undefined): SourceConfig {
+  /**
+   * The source of a write key, or the 401 a client gets for a missing or unknown one. `where` tells
+   * a client without a key where this route reads it.
+   */
+  authenticate(writeKey: string | undefined, where = 'as the HTTP Basic auth user name, or as "writeKey" in the JSON body'): SourceConfig {
     if (writeKey === undefined || writeKey === '') {
-      throw new HttpError(401, 'missing_write_key', 'no write key: send it as the HTTP Basic auth user name, or as "writeKey" in the JSON body')
+      throw new HttpError(401, 'missing_write_key', `no write key: send it ${where}`)
     }
     const source = this.byKey.get(writeKey)
     if (!source) {

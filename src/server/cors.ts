@@ -1,17 +1,18 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {HttpError} from './http-error.js'
 import {sendError} from './respond.js'
-import {settingsPath} from './settings.js'
-import {trackingEndpoints} from './tracking.js'
+import {settingsPath, sourceConfigPath} from './settings.js'
+import {beaconBatchPath, trackingEndpoints} from './tracking.js'
 
 /**
- * The method a page on another origin may use on a path: POST on the Tracking API (and
- * analytics.js's metrics path /v1/m), GET on the settings document analytics.js loads at start.
- * Nothing else speaks CORS: /api/* holds every stored event.
+ * The method a page on another origin may use on a path: POST on the Tracking API (with
+ * analytics.js's metrics path /v1/m and RudderStack's beacon path), GET on the documents the
+ * browser SDKs load at start (analytics.js's settings, RudderStack's source config). Nothing else
+ * speaks CORS: /api/* holds every stored event.
  */
 export function corsMethod(path: string): 'POST' | 'GET' | undefined {
-  if (trackingEndpoints.has(path) || path === '/v1/m') return 'POST'
-  if (settingsPath.test(path)) return 'GET'
+  if (trackingEndpoints.has(path) || path === '/v1/m' || path === beaconBatchPath) return 'POST'
+  if (settingsPath.test(path) || path === sourceConfigPath) return 'GET'
   return undefined
 }
 
@@ -39,7 +40,7 @@ const headerList = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~
 export function answerPreflight(req: IncomingMessage, res: ServerResponse, path: string): void {
   const method = corsMethod(path)
   if (!method) {
-    sendError(res, new HttpError(403, 'cors_refused', `${path} does not answer pages of other origins: only the Tracking API (/v1/*) and the settings document (/v1/projects/<write key>/settings) do`), req)
+    sendError(res, new HttpError(403, 'cors_refused', `${path} does not answer pages of other origins: only the Tracking API (/v1/*, /beacon/v1/batch) and the browser SDKs' settings (/v1/projects/<write key>/settings, /sourceConfig) do`), req)
     return
   }
   const requested = req.headers['access-control-request-method']

@@ -12,14 +12,14 @@ import type {StorageHealth} from '../store/storage.js'
 import type {DeliveryStore, EventStore} from '../store/types.js'
 import {decodeBody, parseJson, readRawBody} from './body.js'
 import {serveStream, type StreamDeps} from './stream.js'
-import type {SourceRegistry} from './auth.js'
+import {writeKeyFromHeader, type SourceRegistry} from './auth.js'
 import {HttpError} from './http-error.js'
 import {AccessGuard, type AccessOptions} from './access.js'
 import {answerPreflight, applyCors, corsMethod} from './cors.js'
 import {formatHost, listeningUrls} from './host.js'
 import {sendError, sendJson, sendSuccess} from './respond.js'
-import {analyticsSettings, settingsWriteKey} from './settings.js'
-import {handleTracking, trackingEndpoints} from './tracking.js'
+import {analyticsSettings, rudderSourceConfig, settingsWriteKey, sourceConfigKeyHint, sourceConfigPath} from './settings.js'
+import {beaconBatchPath, handleBeacon, handleTracking, trackingEndpoints} from './tracking.js'
 import {handleSourceFunction, sourceFunctionPrefix, type SourceFunctionDeps} from './source-function.js'
 import {SourceStepsFailed} from '../pipeline/pipeline.js'
 
@@ -91,6 +91,18 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, de
   if (endpoint) {
     if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${path} takes POST, not ${method}`, {})
     await handleTracking(req, res, endpoint, {sources: deps.sources, pipeline: deps.pipeline, bodyTimeoutMs})
+    return
+  }
+  if (path === beaconBatchPath) {
+    if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${path} takes POST, not ${method}`, {})
+    await handleBeacon(req, res, query(target, queryAt, ['writeKey']).writeKey, {sources: deps.sources, pipeline: deps.pipeline, bodyTimeoutMs})
+    return
+  }
+  if (path === sourceConfigPath) {
+    if (method !== 'GET') throw new HttpError(405, 'method_not_allowed', `${path} takes GET, not ${method}`)
+    // The key as the SDK sends it, in both places; the header's wins, as on the Tracking API.
+    const source = deps.sources.authenticate(writeKeyFromHeader(req) ?? query(target, queryAt, ['writeKey']).writeKey, sourceConfigKeyHint)
+    sendJson(res, 200, rudderSourceConfig(source))
     return
   }
   if (path.startsWith(sourceFunctionPrefix) && deps.functions) {
@@ -191,7 +203,7 @@ export function createRequestHandler(deps: ServerDeps, access: AccessGuard): (re
       answerPreflight(req, res, path)
       return
     }
-    // Only the Tracking API and the settings document speak CORS; /api/* answers no other origin.
+    // Only the Tracking API and the browser SDKs' settings speak CORS; /api/* answers no other origin.
     if (corsMethod(path)) applyCors(req, res)
     route(req, res, path, deps, access, bodyTimeoutMs).catch((error: unknown) => {
       if (error instanceof HttpError) {

@@ -51,3 +51,24 @@ export function analyticsSettings(source: SourceConfig, apiHost: string, protoco
     remotePlugins: [],
   }
 }
+
+/**
+ * Where RudderStack's browser SDK (@rudderstack/analytics-js) loads its source config when its
+ * configUrl is the daemon: `/sourceConfig/?writeKey=…&p=…&v=…` with the write key also as HTTP
+ * Basic auth. Routing drops the trailing slash, so `/sourceConfig` answers too.
+ */
+export const sourceConfigPath = '/sourceConfig'
+
+/** How the source config route is told the write key, for its 401. */
+export const sourceConfigKeyHint = 'as the HTTP Basic auth user name, or as ?writeKey= in the URL (RudderStack\'s SDK sends both when its configUrl is this daemon)'
+
+/**
+ * The source config RudderStack's browser SDK loads at start, for one source: enabled, with no
+ * device-mode destinations (so it loads no integration from RudderStack's CDN) and an empty
+ * config (no `statsCollection`: no error or metrics reports to RudderStack). It names the source
+ * and nothing more of the workspace: any page holding the write key may read it, as any page may
+ * send events with it.
+ */
+export function rudderSourceConfig(source: SourceConfig): {source: {id: string; name: string; enabled: true; config: Record<string, never>; destinations: []}} {
+  return {source: {id: source.name, name: source.name, enabled: true, config: {}, destinations: []}}
+}

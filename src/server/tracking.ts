@@ -27,6 +27,16 @@ export const trackingEndpoints: ReadonlyMap<string, Endpoint> = new Map([
   ['/v1/import', 'batch'],
 ])
 
+/**
+ * Where RudderStack's browser SDK sends with `useBeacon: true`: navigator.sendBeacon posts a batch
+ * ({"batch": [...], "sentAt"}) as `text/plain`, with the write key in the URL (?writeKey=), since
+ * a beacon cannot carry an Authorization header. Otherwise it is /v1/batch.
+ */
+export const beaconBatchPath = '/beacon/v1/batch'
+
+/** Where a beacon batch may carry its write key, for its 401. */
+const beaconKeyHint = 'as ?writeKey= in the URL (navigator.sendBeacon cannot send an Authorization header), as the HTTP Basic auth user name, or as "writeKey" in the JSON body'
+
 export interface TrackingDeps {
   sources: SourceRegistry
   pipeline: Pipeline
@@ -44,11 +54,23 @@ function bodyWriteKey(body: Record<string, unknown>): string | undefined {
   return undefined
 }
 
-export async function handleTracking(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, deps: TrackingDeps): Promise<void> {
+/** A beacon batch (beaconBatchPath): the /v1/batch path, with the write key the URL gave. */
+export function handleBeacon(req: IncomingMessage, res: ServerResponse, urlWriteKey: string | undefined, deps: TrackingDeps): Promise<void> {
+  return handleTracking(req, res, 'batch', deps, {writeKey: urlWriteKey, keyHint: beaconKeyHint})
+}
+
+export async function handleTracking(
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: Endpoint,
+  deps: TrackingDeps,
+  /** The beacon path's: a write key from the URL (the header's wins), and where its 401 says to send one. */
+  url: {writeKey: string | undefined; keyHint: string} | undefined = undefined,
+): Promise<void> {
   const receivedAt = Date.now()
-  const headerKey = writeKeyFromHeader(req)
-  // A bad key in the header is refused before the body is read.
-  let source = headerKey === undefined ? undefined : deps.sources.authenticate(headerKey)
+  const headerKey = writeKeyFromHeader(req) ?? url?.writeKey
+  // A bad key in the header (or the URL) is refused before the body is read.
+  let source = headerKey === undefined ? undefined : deps.sources.authenticate(headerKey, url?.keyHint)
 
   const bodyLimits: BodyLimits =
     endpoint === 'batch'
@@ -58,7 +80,7 @@ export async function handleTracking(req: IncomingMessage, res: ServerResponse, 
   const text = decodeBody(req, raw, bodyLimits)
   const body = parseJson(text)
   if (!isPlainObject(body)) throw new HttpError(400, 'invalid_body', `the request body must be a JSON object, but it was ${describeValue(body)}`)
-  source ??= deps.sources.authenticate(bodyWriteKey(body))
+  source ??= deps.sources.authenticate(bodyWriteKey(body), url?.keyHint)
 
   const request = readTrackingRequest(endpoint, body, text, receivedAt)
   if (request.problem) {
