@@ -1,9 +1,11 @@
 // Codegen time for a 300-event plan (generated here), run by bench/run.js or alone:
 //
-//   node bench/codegen.js [--events 300] [--repeat 3]
+//   node bench/codegen.js [--events 300] [--repeat 3] [--language ts|js] [--baseline DIR]
 //
 // Times the real CLI as a user runs it (`node bin/run.js plan codegen`, then `--check`), process
-// start included, and prints one JSON line with the medians in seconds.
+// start included, and prints one JSON line with the medians in seconds. --baseline DIR times a
+// built checkout of an earlier cdp too, in turn with this one on the same plan, so that before and
+// after come from the same run of a shared, noisy machine (its figures under `baseline`).
 
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -14,7 +16,7 @@ import {parseArgs} from 'node:util'
 import {performance} from 'node:perf_hooks'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: args} = parseArgs({options: {events: {type: 'string', default: '300'}, repeat: {type: 'string', default: '3'}}})
+const {values: args} = parseArgs({options: {events: {type: 'string', default: '300'}, repeat: {type: 'string', default: '3'}, language: {type: 'string', default: 'ts'}, baseline: {type: 'string'}}})
 const eventCount = Number(args.events)
 
 const objects = ['Product', 'Order', 'Cart', 'Coupon', 'Video', 'Article', 'Account', 'Invite', 'Report', 'Payment']
@@ -49,19 +51,23 @@ for (let i = 0; i < eventCount; i++) {
   }))
 }
 
-function timeCli(extra) {
+function timeCli(checkout, extra) {
   const start = performance.now()
-  execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', 'codegen', '--dir', dir, ...extra], {stdio: 'ignore', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
+  execFileSync(process.execPath, [path.join(checkout, 'bin', 'run.js'), 'plan', 'codegen', '--dir', dir, ...extra], {stdio: 'ignore', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
   return (performance.now() - start) / 1000
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-const generate = []
-const check = []
+const checkouts = {current: {root, out: 'analytics', extra: args.language === 'ts' ? [] : ['--language', args.language]}}
+// The baseline writes its own folder: each --check compares with what that version wrote.
+if (args.baseline) checkouts.baseline = {root: path.resolve(args.baseline), out: 'analytics-baseline', extra: []}
+const runs = Object.fromEntries(Object.keys(checkouts).map((name) => [name, {generate: [], check: []}]))
 for (let i = 0; i < Number(args.repeat); i++) {
-  rmSync(path.join(dir, 'analytics'), {recursive: true, force: true})
-  generate.push(timeCli([]))
-  check.push(timeCli(['--check']))
+  for (const [name, {root: checkout, out, extra}] of Object.entries(checkouts)) {
+    rmSync(path.join(dir, out), {recursive: true, force: true})
+    runs[name].generate.push(timeCli(checkout, ['--out', out, ...extra]))
+    runs[name].check.push(timeCli(checkout, ['--out', out, ...extra, '--check']))
+  }
 }
 const help = median([0, 1, 2].map(() => {
   const start = performance.now()
@@ -69,4 +75,5 @@ const help = median([0, 1, 2].map(() => {
   return (performance.now() - start) / 1000
 }))
 rmSync(dir, {recursive: true, force: true})
-console.log(JSON.stringify({events: eventCount, generateSeconds: median(generate), checkSeconds: median(check), cliStartSeconds: help, generateRuns: generate, checkRuns: check}))
+const summary = ({generate, check}) => ({generateSeconds: median(generate), checkSeconds: median(check), generateRuns: generate, checkRuns: check})
+console.log(JSON.stringify({events: eventCount, language: args.language, ...summary(runs.current), cliStartSeconds: help, ...(runs.baseline ? {baseline: {dir: checkouts.baseline.root, ...summary(runs.baseline)}} : {})}))
