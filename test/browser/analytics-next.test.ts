@@ -1,17 +1,14 @@
 import {existsSync, readFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {Server} from 'node:http'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {chromium, type Browser} from 'playwright-core'
+import type {Browser} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {canRunBrowser, launchChromium, servePages} from '../helpers/browser.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {waitFor} from '../helpers/wait.js'
 import {testSources} from '../helpers/workspace.js'
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-// CI installs Chromium (.ci/run); elsewhere the test says why it did not run.
-const canRun = existsSync(chromiumPath) || process.env.CI === 'true'
 const umdDir = fileURLToPath(new URL('../../node_modules/@segment/analytics-next/dist/umd/', import.meta.url))
 
 let daemon: TestDaemon
@@ -35,10 +32,11 @@ function pageHtml(daemonUrl: string, writeKey: string): string {
 </script></body></html>`
 }
 
-describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
+describe.skipIf(!canRunBrowser)('@segment/analytics-next in a real browser', () => {
   beforeAll(async () => {
     daemon = await startTestDaemon()
-    page = createServer((req, res) => {
+    let origin: string
+    ;({server: page, origin} = await servePages((req, res) => {
       const url = new URL(req.url ?? '/', 'http://page')
       if (url.pathname.startsWith('/umd/')) {
         const file = path.join(umdDir, path.basename(url.pathname))
@@ -47,14 +45,10 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
         return
       }
       res.writeHead(200, {'content-type': 'text/html'}).end(pageHtml(daemon.url, testSources[0].writeKey))
-    })
-    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
+    }))
     // localhost vs 127.0.0.1: a different origin from the daemon, so CORS is exercised.
-    pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    pageUrl = `${origin}/`
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()
@@ -119,10 +113,7 @@ describe.skipIf(!canRun)('@segment/analytics-next in a real browser', () => {
     // The browser resolves evil.example to 127.0.0.1, as after a rebinding: the page's own origin
     // then is the daemon's address and port, so its fetches are same-origin for the browser.
     const port = new URL(daemon.url).port
-    const rebound = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP evil.example 127.0.0.1'],
-    })
+    const rebound = await launchChromium(['--host-resolver-rules=MAP evil.example 127.0.0.1'])
     try {
       const tab = await rebound.newPage()
       await tab.goto(`http://evil.example:${port}/health`)

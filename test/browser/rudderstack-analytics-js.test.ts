@@ -1,16 +1,13 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {readFileSync} from 'node:fs'
+import type {Server} from 'node:http'
 import {fileURLToPath} from 'node:url'
-import {chromium, type Browser} from 'playwright-core'
+import type {Browser} from 'playwright-core'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {canRunBrowser, launchChromium, servePages} from '../helpers/browser.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {getJson} from '../helpers/http.js'
 import {waitFor} from '../helpers/wait.js'
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-// CI installs Chromium (.ci/run); elsewhere the test says why it did not run.
-const canRun = existsSync(chromiumPath) || process.env.CI === 'true'
 const builds = {
   bundled: fileURLToPath(new URL('../../node_modules/@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js', import.meta.url)),
   lite: fileURLToPath(new URL('../../node_modules/@rudderstack/analytics-js/dist/npm/modern/lite/umd/index.js', import.meta.url)),
@@ -91,10 +88,10 @@ function expectRudderMessages(stored: Record<string, any>[], email: unknown = 'l
 
 const paths = (requests: {url: URL}[], host: string) => requests.filter((r) => r.url.host === host).map((r) => r.url.pathname)
 
-describe.skipIf(!canRun)('@rudderstack/analytics-js (RudderStack browser SDK v3) in a real browser', () => {
+describe.skipIf(!canRunBrowser)('@rudderstack/analytics-js (RudderStack browser SDK v3) in a real browser', () => {
   beforeAll(async () => {
     daemon = await startTestDaemon({fixture: 'ecommerce'})
-    page = createServer((req, res) => {
+    ;({server: page, origin: pageOrigin} = await servePages((req, res) => {
       const url = new URL(req.url ?? '/', 'http://page')
       const sdk = /^\/sdk\/(bundled|lite)\.js$/.exec(url.pathname)
       if (sdk) {
@@ -104,14 +101,8 @@ describe.skipIf(!canRun)('@rudderstack/analytics-js (RudderStack browser SDK v3)
       if (url.pathname !== '/') return res.writeHead(404).end()
       const html = pageHtml(daemon.url, url.searchParams.get('build') ?? 'bundled', (url.searchParams.get('mode') ?? 'xhr') as Mode, JSON.parse(url.searchParams.get('email') ?? '""'))
       res.writeHead(200, {'content-type': 'text/html'}).end(html)
-    })
-    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
-    // localhost vs 127.0.0.1: a different origin from the daemon, so CORS is exercised.
-    pageOrigin = `http://localhost:${(page.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    }))
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

@@ -26,6 +26,21 @@ export function loopbackHost(port: number): [string, string] {
   return ['Host', `127.0.0.1:${port}`]
 }
 
+/** What Chromium sends with fetch() or XHR from a page at `origin` to another site. */
+export function crossSiteFetch(origin: string): [string, string][] {
+  return [
+    ['Origin', origin],
+    ['Sec-Fetch-Site', 'cross-site'],
+    ['Sec-Fetch-Mode', 'cors'],
+    ['Sec-Fetch-Dest', 'empty'],
+  ]
+}
+
+/** The names of an answer's CORS headers. */
+export function corsHeaders(answer: RawAnswer): string[] {
+  return Object.keys(answer.headers).filter((name) => name.startsWith('access-control-'))
+}
+
 function requestBytes(request: RawRequest): Buffer {
   const lines = [`${request.method} ${request.path} HTTP/${request.version ?? '1.1'}`, ...(request.headers ?? []).map(([name, value]) => `${name}: ${value}`)]
   const body = request.body === undefined ? undefined : Buffer.from(request.body)

@@ -1,5 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import RudderAnalytics from '@rudderstack/rudder-sdk-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {warehouseRows} from '../../src/delivery/warehouse-schema.js'
 import type {SegmentMessage} from '../../src/message/types.js'
@@ -77,6 +78,31 @@ describe('identify traits in context.traits: the plan, cdp schema and cdp plan i
       properties: {name: {type: 'string'}, seats: {type: 'integer'}},
       required: ['name', 'seats'],
     })
+  })
+
+  it('@rudderstack/rudder-sdk-node, unmodified: an identify with only context.traits is checked by plan/identify.json there; one with traits (copied to context by the SDK) by its traits', async () => {
+    const client = new RudderAnalytics(key, {dataPlaneUrl: t.url, flushAt: 50, flushInterval: 100, logLevel: 'error'})
+    client.identify({userId: 'rn-context-bad', context: {traits: {email: 42, plan: 'plus'}}})
+    client.identify({userId: 'rn-context-ok', context: {traits: {email: 'ok@example.com'}}})
+    client.identify({userId: 'rn-traits', traits: {email: 'grace@example.com'}})
+    await client.flush()
+
+    const stored = new Map(t.storedEvents().filter((event) => String(event.message.userId).startsWith('rn-')).map((event) => [event.message.userId, event]))
+    expect([...stored.keys()].sort()).toEqual(['rn-context-bad', 'rn-context-ok', 'rn-traits'])
+    // Stored as the SDK sent them: no traits added at the top.
+    expect(stored.get('rn-context-bad')?.message).not.toHaveProperty('traits')
+    expect(stored.get('rn-context-bad')?.message.context.traits).toEqual({email: 42, plan: 'plus'})
+    expect(stored.get('rn-traits')?.message).toMatchObject({traits: {email: 'grace@example.com'}, context: {traits: {email: 'grace@example.com'}}})
+    expect([...stored.values()].map((e) => [e.message.userId, e.valid]).sort()).toEqual([
+      ['rn-context-bad', false],
+      ['rn-context-ok', true],
+      ['rn-traits', true],
+    ])
+    const sent = new Set([...stored.values()].map((e) => e.message.messageId))
+    const violations = ((await getJson(`${t.url}/api/violations`)).body as any[]).filter((v) => sent.has(v.messageId))
+    expect(violations.map((v) => [v.kind, v.path, v.message])).toEqual([
+      ['invalid_traits', 'context.traits.email', 'The value at context.traits.email must be a string but it was an integer.'],
+    ])
   })
 })
 

@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {binPath, runCli, startDaemonProcess, type DaemonProcess} from '../helpers/cli.js'
 import {startTestDaemon, type TestDaemon} from '../helpers/daemon.js'
 import {post} from '../helpers/http.js'
-import {loopbackHost, rawRequest, type RawAnswer} from '../helpers/raw-http.js'
+import {corsHeaders, crossSiteFetch, loopbackHost, rawRequest} from '../helpers/raw-http.js'
 import {startSink, type Sink} from '../helpers/sink.js'
 import {waitFor} from '../helpers/wait.js'
 import {tempDir, testSources, writeConfig} from '../helpers/workspace.js'
@@ -15,20 +15,6 @@ const writeKey = testSources[0].writeKey
 let t: TestDaemon
 let port: number
 let sink: Sink
-
-/** What Chromium sends with fetch() from a page at `origin` to another site. */
-function crossSiteFetch(origin: string): [string, string][] {
-  return [
-    ['Origin', origin],
-    ['Sec-Fetch-Site', 'cross-site'],
-    ['Sec-Fetch-Mode', 'cors'],
-    ['Sec-Fetch-Dest', 'empty'],
-  ]
-}
-
-function corsHeaders(answer: RawAnswer): string[] {
-  return Object.keys(answer.headers).filter((name) => name.startsWith('access-control-'))
-}
 
 /** The dead-lettered count of the webhook, read as the CLI would (loopback Host, no Origin). */
 async function deadCount(): Promise<number> {
