@@ -57,7 +57,11 @@ function literalType(value: unknown): TypeNode {
 function union(types: TypeNode[]): TypeNode {
   const flat = types.flatMap((type) => (type.kind === 'union' ? type.types : [type]))
   if (flat.some((type) => type.kind === 'keyword' && type.name === 'unknown')) return unknownType
-  const unique = flat.filter((type, i) => flat.findIndex((other) => JSON.stringify(other) === JSON.stringify(type)) === i)
+  const seen = new Set<string>()
+  const unique = flat.filter((type) => {
+    const key = JSON.stringify(type)
+    return !seen.has(key) && Boolean(seen.add(key))
+  })
   if (unique.length === 0) return {kind: 'keyword', name: 'never'}
   return unique.length === 1 ? unique[0] : {kind: 'union', types: unique}
 }

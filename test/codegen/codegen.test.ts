@@ -1,26 +1,17 @@
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {Analytics} from '@segment/analytics-node'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
-import {fixturePath, startTestDaemon} from '../helpers/daemon.js'
+import {startTestDaemon} from '../helpers/daemon.js'
 import {getJson} from '../helpers/http.js'
+import {appWorkspace, tscPath as tsc} from './app-workspace.js'
 
-const repo = fileURLToPath(new URL('../../', import.meta.url))
-const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
 let ws: string
 
-// The workspace sits inside the repository so that the generated code resolves
-// @segment/analytics-node, @segment/analytics-next and ajv from its node_modules, as in a user's app.
 beforeAll(async () => {
-  ws = mkdtempSync(path.join(repo, 'test', '.tmp-codegen-'))
-  cpSync(fixturePath('ecommerce'), ws, {recursive: true})
-  for (const args of [[], ['--target', 'browser', '--out', 'analytics-browser'], ['--validate', '--out', 'analytics-validated']]) {
-    const result = await runCli(['plan', 'codegen', '--dir', ws, ...args])
-    expect(result.exitCode, result.stderr).toBe(0)
-  }
+  ws = await appWorkspace('.tmp-codegen-', [[], ['--target', 'browser', '--out', 'analytics-browser'], ['--validate', '--out', 'analytics-validated']])
 })
 afterAll(() => rmSync(ws, {recursive: true, force: true}))
 

@@ -1,26 +1,17 @@
-import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, startDaemonProcess} from '../helpers/cli.js'
-import {fixturePath} from '../helpers/daemon.js'
 import {getJson} from '../helpers/http.js'
+import {appWorkspace, tscPath as tsc} from './app-workspace.js'
 
-const repo = fileURLToPath(new URL('../../', import.meta.url))
-const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
 let ws: string
 
-// Inside the repository, so that the app resolves @segment/analytics-node from its node_modules, as in a user's app.
 beforeAll(async () => {
-  ws = mkdtempSync(path.join(repo, 'test', '.tmp-codegen-js-'))
-  cpSync(fixturePath('ecommerce'), ws, {recursive: true})
+  ws = await appWorkspace('.tmp-codegen-js-', [['--language', 'js'], ['--language', 'js', '--validate', '--out', 'analytics-validated'], ['--language', 'ts', '--out', 'analytics-ts']])
   // The app is plain ESM JavaScript, as an app with no TypeScript build is.
   writeFileSync(path.join(ws, 'package.json'), JSON.stringify({type: 'module', private: true}))
-  for (const args of [['--language', 'js'], ['--language', 'js', '--validate', '--out', 'analytics-validated'], ['--language', 'ts', '--out', 'analytics-ts']]) {
-    const result = await runCli(['plan', 'codegen', '--dir', ws, ...args])
-    expect(result.exitCode, result.stderr).toBe(0)
-  }
 })
 afterAll(() => rmSync(ws, {recursive: true, force: true}))
 
