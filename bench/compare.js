@@ -1,14 +1,16 @@
 // Ingest of this checkout against another build of cdp, in the same run (the machine is shared and
 // noisy, so only ratios measured side by side mean anything):
 //
-//   node bench/compare.js --before /path/to/other/checkout [--rounds 3] [--duration 5] [--plan]
+//   node bench/compare.js --before /path/to/other/checkout [--rounds 3] [--duration 5] [--plan | --init] [--generator cannon|load]
 //
 // The other checkout must be built (`npm ci` or `npm run build` there). Each round runs, for each
 // scenario, the other build then this one, back to back, on fresh workspaces with the real
-// `cdp dev` CLI and bench/load.js as the load generator (its CPU is reported beside each figure:
-// a client near 100% measures the client). Prints one JSON line: medians per scenario and build,
+// `cdp dev` CLI and autocannon (bench/cannon.js; bench/load.js with --generator load) as the load
+// generator (its CPU is reported beside each figure: a client near 100% measures the client).
+// --init makes each workspace with this checkout's `cdp init --yes` (a plan the event is not in). Prints one JSON line: medians per scenario and build,
 // and this ÷ before.
 
+import {execFileSync} from 'node:child_process'
 import {cpSync, mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -25,6 +27,9 @@ const {values: args} = parseArgs({
     duration: {type: 'string', default: '5'},
     // The E-commerce plan in each workspace, so every event is checked (the payload follows it).
     plan: {type: 'boolean', default: false},
+    // A workspace made by `cdp init --yes`: a plan that does not have the event (every event unplanned).
+    init: {type: 'boolean', default: false},
+    generator: {type: 'string', default: 'cannon'},
   },
 })
 if (!args.before) {
@@ -40,12 +45,13 @@ const scenarios = [
 async function measure(checkout, scenario) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cdp-compare-'))
   if (args.plan) cpSync(path.join(root, 'test', 'fixtures', 'ecommerce', 'plan'), path.join(dir, 'plan'), {recursive: true})
+  if (args.init) execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'init', dir, '--yes'], {stdio: 'ignore', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
   const server = await startServer([path.join(checkout, 'bin', 'run.js'), 'dev', '--port', '0', '--host', '127.0.0.1', '--json', '--dir', dir], {
     CDP_LOG: 'warn',
     OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
   })
   try {
-    return await runJson(path.join(root, 'bench', 'load.js'), [
+    return await runJson(path.join(root, 'bench', args.generator === 'load' ? 'load.js' : 'cannon.js'), [
       '--url', server.url,
       '--path', scenario.pathname,
       `--key=${server.sources[0].writeKey}`,

@@ -40,15 +40,16 @@ const indexSql = {
   anonymousId: 'CREATE INDEX events_anonymous_id ON events (anonymous_id) WHERE anonymous_id IS NOT NULL',
   unplanned: 'CREATE INDEX events_unplanned ON events (seq) WHERE unplanned = 1',
 }
-const schema7 = ['unique', 'event', 'userId', 'anonymousId', 'unplanned']
+const schema7 = ['unique', 'event', 'unplanned']
 const variants = {
   'schema 6 (two copies, 6 indexes, a violations row per unplanned event)': {copies: 2, indexes: ['unique', 'timestamp', 'type', 'event', 'userId', 'anonymousId'], violationsRow: true},
   'schema 6, one copy': {copies: 1, indexes: ['unique', 'timestamp', 'type', 'event', 'userId', 'anonymousId'], violationsRow: true},
-  'schema 7 (one copy, 5 indexes, an unplanned flag)': {copies: 1, indexes: schema7},
-  'schema 7 + type index': {copies: 1, indexes: [...schema7, 'type']},
-  'schema 7 + timestamp index': {copies: 1, indexes: [...schema7, 'timestamp']},
-  'schema 7 − event index': {copies: 1, indexes: schema7.filter((i) => i !== 'event')},
-  'schema 7 − user indexes': {copies: 1, indexes: schema7.filter((i) => i !== 'userId' && i !== 'anonymousId')},
+  'schema 7 (one copy, 3 indexes, an unplanned flag, users indexed behind in sorted slices)': {copies: 1, indexes: schema7, deferredUsers: true},
+  'schema 7 with the user indexes on events instead': {copies: 1, indexes: [...schema7, 'userId', 'anonymousId']},
+  'schema 7 + type index': {copies: 1, indexes: [...schema7, 'type'], deferredUsers: true},
+  'schema 7 + timestamp index': {copies: 1, indexes: [...schema7, 'timestamp'], deferredUsers: true},
+  'schema 7 − event index': {copies: 1, indexes: schema7.filter((i) => i !== 'event'), deferredUsers: true},
+  'schema 7, users not indexed at all': {copies: 1, indexes: schema7},
   'lean (one copy, unique message id only)': {copies: 1, indexes: ['unique']},
 }
 
@@ -70,8 +71,14 @@ function open(dir, variant) {
   db.exec(`CREATE TABLE violations (id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, message_id TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, event TEXT,
     kind TEXT NOT NULL, path TEXT NOT NULL, expected TEXT NOT NULL, actual TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL) STRICT;
     CREATE INDEX violations_event_seq ON violations (event_seq); CREATE INDEX violations_kind ON violations (kind); CREATE INDEX violations_event ON violations (event) WHERE event IS NOT NULL;`)
+  db.exec('CREATE TABLE event_users (user TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (user, seq)) STRICT, WITHOUT ROWID')
   const spec = variants[variant]
   for (const name of spec.indexes) db.exec(indexSql[name])
+  // As src/store/user-index.ts does it, every 4,000 rows (the daemon: every 250 ms, in slices of 4,000).
+  const indexUsers = db.prepare(`INSERT OR IGNORE INTO event_users (user, seq) SELECT user, seq FROM (
+    SELECT user_id AS user, seq FROM events WHERE seq > @after AND seq <= @upTo AND user_id IS NOT NULL
+    UNION ALL SELECT anonymous_id, seq FROM events WHERE seq > @after AND seq <= @upTo AND anonymous_id IS NOT NULL) ORDER BY user, seq`)
+  let usersThrough = 0
   const insert = db.prepare(
     'INSERT OR IGNORE INTO events (message_id, source, type, event, user_id, anonymous_id, timestamp, received_at, message, raw, valid, policy, unplanned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)',
   )
@@ -96,6 +103,10 @@ function open(dir, variant) {
   let sinceCheckpoint = 0
   const insertRows = (count) => {
     append(count)
+    if (spec.deferredUsers && n - usersThrough >= 4000) {
+      db.transaction(() => indexUsers.run({after: usersThrough, upTo: n}))()
+      usersThrough = n
+    }
     sinceCheckpoint += count
     if (sinceCheckpoint >= 20000) {
       sinceCheckpoint = 0
@@ -151,6 +162,11 @@ try {
     ['cdp events --since (the last hour: newest events)', `SELECT seq FROM events WHERE timestamp >= '${new Date(1.7e12 + (prefill - 3600) * 1000).toISOString()}' ORDER BY seq DESC LIMIT 50`],
     ['cdp events --until (the oldest hour)', `SELECT seq FROM events WHERE timestamp < '${new Date(1.7e12 + 3600 * 1000).toISOString()}' ORDER BY seq DESC LIMIT 50`],
     ['cdp events --event (a name, with the index kept)', `SELECT seq FROM events WHERE event = '${names[7]}' ORDER BY seq DESC LIMIT 50`],
+    [
+      'cdp events --user (schema 7: event_users to the mark, then the seqs after it)',
+      `SELECT seq FROM events WHERE (user_id = '${users[11]}' OR anonymous_id = '${users[11]}') ORDER BY seq DESC LIMIT 50`,
+      `SELECT seq FROM events WHERE seq IN (SELECT seq FROM event_users WHERE user = '${users[11]}' UNION ALL SELECT seq FROM events WHERE seq > (SELECT max(seq) - 2000 FROM events) AND (user_id = '${users[11]}' OR anonymous_id = '${users[11]}')) ORDER BY seq DESC LIMIT 50`,
+    ],
   ]
   const time = (db, sql) => {
     const statement = db.prepare(sql)
@@ -165,9 +181,10 @@ try {
   }
   const withAll = opened.get(Object.keys(variants)[0]).db
   const without = opened.get(Object.keys(variants)[2]).db
+  without.prepare("INSERT OR IGNORE INTO event_users (user, seq) SELECT user_id, seq FROM events WHERE user_id IS NOT NULL UNION ALL SELECT anonymous_id, seq FROM events WHERE anonymous_id IS NOT NULL").run()
   console.log('\n| query (LIMIT 50, newest first) | schema 6 (ms) | schema 7 (ms) |')
   console.log('| --- | ---: | ---: |')
-  for (const [label, sql] of queries) console.log(`| ${label} | ${time(withAll, sql).toFixed(2)} | ${time(without, sql).toFixed(2)} |`)
+  for (const [label, sql, sql7 = sql] of queries) console.log(`| ${label} | ${time(withAll, sql).toFixed(2)} | ${time(without, sql7).toFixed(2)} |`)
   for (const store of opened.values()) store.db.close()
 } finally {
   rmSync(dir, {recursive: true, force: true})

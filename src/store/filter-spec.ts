@@ -1,4 +1,5 @@
 import type {DestinationFilter, EventFilter, NewEvent} from './types.js'
+import {userCondition} from './user-index.js'
 
 /**
  * Which stored events a filter takes, written once in both of the forms cdp needs: SQL over the
@@ -100,7 +101,7 @@ export const eventMatch = new FilterSpec<EventMatch, Omit<EventColumns, 'policy'
   anyOf('event', (f) => f.events),
   {
     applies: (f) => Boolean(f.user),
-    sql: (f, c) => [`(${c('user_id')} = ? OR ${c('anonymous_id')} = ?)`, f.user, f.user],
+    sql: (f, c) => [userCondition(c), f.user, f.user, f.user],
     test: (f, e) => e.userId === f.user || e.anonymousId === f.user,
   },
   {applies: (f) => Boolean(f.source), sql: (f, c) => [`${c('source')} = ?`, f.source], test: (f, e) => e.source === f.source},

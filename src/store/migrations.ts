@@ -214,7 +214,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'write less per event: one stored copy of the message, the indexes queries need, a flag for unplanned events',
+    description: 'write less per event: one stored copy of the message, the indexes queries need (users indexed behind ingest), a flag for unplanned events',
     sql: `
       -- Rebuilt (SQLite cannot make a column nullable in place): raw becomes nullable and moves
       -- after message; unplanned is new. Everything stored is kept, seqs included.
@@ -252,9 +252,15 @@ export const migrations: readonly Migration[] = [
       -- cdp events --event, replay --event with a rare name. Type and timestamp lost theirs (a scan
       -- along seq finds recent matches; docs/PERFORMANCE.md has each index's cost).
       CREATE INDEX events_event ON events (event) WHERE event IS NOT NULL;
-      -- A user's events (cdp events --user, replay --user, profiles).
-      CREATE INDEX events_user_id ON events (user_id) WHERE user_id IS NOT NULL;
-      CREATE INDEX events_anonymous_id ON events (anonymous_id) WHERE anonymous_id IS NOT NULL;
+      -- A user's events (cdp events --user, replay --user, profiles): userId and anonymousId, filled
+      -- behind ingest in sorted slices up to the mark meta.event_users_through, instead of two
+      -- indexes on events that every insert wrote at random places (src/store/user-index.ts). It
+      -- starts empty: the daemon indexes the events already stored.
+      CREATE TABLE event_users (
+        user TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (user, seq)
+      ) STRICT, WITHOUT ROWID;
       -- cdp violations: the unplanned events, newest first, without a scan where they are rare.
       CREATE INDEX events_unplanned ON events (seq) WHERE unplanned = 1;
     `,

@@ -6,6 +6,7 @@ import {CheckpointHealth} from './checkpoint-health.js'
 import {Checkpointer, type WalUpkeep} from './checkpointer.js'
 import {GroupCommitter} from './group-commit.js'
 import {SqliteStore} from './sqlite-store.js'
+import {UserIndexer} from './user-indexer.js'
 import type {DaemonStorage, MetaStore, Storage, StorageHealth, StorageListeners} from './storage.js'
 import type {StoreLock} from './store-lock.js'
 import type {DeliveryStore, EventStore, EventWriter} from './types.js'
@@ -48,6 +49,7 @@ export class SqliteDaemonStorage extends SqliteStorage implements DaemonStorage 
   private readonly listeners: StorageListeners = {}
   private readonly checkpoints: CheckpointHealth
   private readonly upkeep: WalUpkeep
+  private readonly userIndexer: UserIndexer
 
   /** Takes ownership of the lock: released when the storage closes, or at once if opening fails. */
   static open(file: string, lock: StoreLock, options: SqliteDaemonOptions): SqliteDaemonStorage {
@@ -78,6 +80,8 @@ export class SqliteDaemonStorage extends SqliteStorage implements DaemonStorage 
     )
     // The writer's connection never checkpoints (a checkpoint in a commit stalls every request): this does.
     this.upkeep = (options.startUpkeep ?? Checkpointer.start)(store.file, this.checkpoints)
+    // The users index follows ingest on this connection, off the commits (src/store/user-index.ts).
+    this.userIndexer = new UserIndexer(store, options.log).start()
   }
 
   listen(listeners: StorageListeners): void {
@@ -90,6 +94,7 @@ export class SqliteDaemonStorage extends SqliteStorage implements DaemonStorage 
 
   /** Commits what is queued, stops the checkpoints, closes the store and releases the lock, whatever fails on the way. */
   override async close(): Promise<void> {
+    this.userIndexer.stop()
     try {
       await this.writer.close()
     } finally {

@@ -5,6 +5,7 @@ import {UserError} from '../errors.js'
 import {unplannedEventViolation, type Violation, type ViolationKind} from '../plan/violations.js'
 import type {SegmentMessage} from '../message/types.js'
 import {destinationMatch, eventMatch} from './filter-spec.js'
+import {indexUsersSql, usersIndexedThroughKey, usersIndexedThroughSql} from './user-index.js'
 import {latestSchemaVersion, migrations} from './migrations.js'
 import {OpenFiles} from './open-files.js'
 import {ensurePrivateFile, privateDirMode, tightenMode} from './private-files.js'
@@ -370,9 +371,28 @@ export class SqliteStore implements EventStore {
     return (this.prepared('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as {seq: number}).seq
   }
 
+  /**
+   * Indexes the users of up to `limit` events stored after the mark (src/store/user-index.ts);
+   * answers how many events it covered (0: caught up). Upkeep of the SQLite store, not part of the
+   * storage contract.
+   */
+  indexUsers(limit: number): number {
+    this.writable()
+    const after = (this.prepared(usersIndexedThroughSql).get() as {seq: number}).seq
+    const newest = this.newestSeq()
+    if (newest <= after) return 0
+    const upTo = Math.min(newest, after + limit)
+    this.db.transaction(() => {
+      for (const sql of indexUsersSql) this.prepared(sql).run({after, upTo})
+    })()
+    return upTo - after
+  }
+
   resetEvents(): number {
     this.writable()
     return this.db.transaction(() => {
+      this.prepared('DELETE FROM event_users').run()
+      this.prepared(`DELETE FROM meta WHERE key = '${usersIndexedThroughKey}'`).run()
       this.prepared('DELETE FROM violations').run()
       this.prepared('DELETE FROM deliveries').run()
       const deleted = this.prepared('DELETE FROM events').run().changes

@@ -61,7 +61,7 @@ describe('schema 7: one stored copy, the indexes queries need, unplanned events 
     cleanups.push(() => store.close())
 
     const db = new Database(file, {readonly: true})
-    cleanups.push(() => db.close())
+    cleanups.push(() => void db.close())
     expect(db.pragma('user_version', {simple: true})).toBe(7)
     expect(db.pragma('integrity_check', {simple: true})).toBe('ok')
     expect(db.prepare('SELECT seq, message_id, raw, valid, unplanned FROM events ORDER BY seq').raw().all()).toEqual([
@@ -75,12 +75,12 @@ describe('schema 7: one stored copy, the indexes queries need, unplanned events 
       [9, 'wrong_type'],
     ])
     expect(db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`).pluck().all()).toEqual([
-      'events_anonymous_id',
       'events_event',
       'events_source_message_id',
       'events_unplanned',
-      'events_user_id',
     ])
+    // The users index starts empty: the daemon fills it behind ingest (src/store/user-indexer.ts).
+    expect(db.prepare('SELECT count(*) FROM event_users').pluck().get()).toBe(0)
 
     // Read back as before: the unplanned violation rebuilt after the event's rows.
     expect(store.violationsOf([1, 5, 9])).toEqual(
