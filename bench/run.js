@@ -145,10 +145,12 @@ async function daemon({batch, connections, plan = false}) {
   // Every 2xx must mean a stored event: count the rows once the daemon has closed the store.
   const db = new Database(server.database ?? path.join(dir, '.cdp', 'cdp.sqlite'), {readonly: true})
   result.storedEvents = db.prepare('SELECT count(*) AS n FROM events').get().n
-  const sizes = db.prepare('SELECT avg(length(raw)) AS raw, avg(length(message)) AS message FROM (SELECT raw, message FROM events LIMIT 100)').get()
+  // raw is NULL where the message holds all that was received (schema 7): 0 bytes then.
+  const sizes = db.prepare('SELECT avg(coalesce(length(raw), 0)) AS raw, avg(length(message)) AS message FROM (SELECT raw, message FROM events LIMIT 100)').get()
   result.planMode = plan === 'init' ? 'init' : plan ? 'ecommerce' : 'none'
   if (plan) {
-    result.violations = db.prepare('SELECT count(*) AS n FROM violations').get().n
+    // Rows for broken rules, a flag for unplanned events (schema 7).
+    result.violations = db.prepare('SELECT (SELECT count(*) FROM violations) + (SELECT count(*) FROM events WHERE unplanned = 1) AS n').get().n
     result.validEvents = db.prepare('SELECT count(*) AS n FROM events WHERE valid = 1').get().n
   }
   result.storedRawBytes = Math.round(sizes.raw)
