@@ -55,7 +55,11 @@ function openForWriting(file: string, options: SqliteStoreOptions): Database.Dat
     db.pragma('busy_timeout = 5000')
     // Random messageIds make the unique index's inserts random: keep its pages in memory (64 MB).
     db.pragma(`cache_size = -${Math.round((options.cacheMiB ?? 64) * 1024)}`)
-    if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0')
+    if (options.autoCheckpoint === false) {
+      db.pragma('wal_autocheckpoint = 0')
+      // When the log starts again from its beginning, the file is cut back to this (group-commit.ts).
+      db.pragma(`journal_size_limit = ${32 * 1024 * 1024}`)
+    }
     // A write refused (SQLITE_READONLY) on a file opened read-only; rolled back, it writes nothing.
     // BEGIN IMMEDIATE alone is not refused.
     try {

@@ -108,4 +108,41 @@ describe('GroupCommitter', () => {
     // And the next group commits
     expect(await committer.submit([event('after')])).toEqual({inserted: 1, duplicates: 0, stored: [true]})
   })
+
+  it('bounds the WAL from the writer: past 64 MB a PASSIVE checkpoint between commits, past 256 MB a TRUNCATE; checked every 100 commits', async () => {
+    const sizes = [10, 100, 300].map((mb) => mb * 1024 * 1024)
+    let size = 0
+    const calls: string[] = []
+    const target = {
+      appendEvents: store.appendEvents.bind(store),
+      checkpoint: (mode: 'PASSIVE' | 'TRUNCATE') => {
+        calls.push(mode)
+        return {busy: false}
+      },
+      walBytes: () => size,
+    }
+    const committer = new GroupCommitter(target)
+    for (const [round, bytes] of sizes.entries()) {
+      size = bytes
+      for (let i = 0; i < 100; i++) await committer.submit([event(`r${round}-${i}`)])
+    }
+    expect(calls).toEqual(['PASSIVE', 'TRUNCATE'])
+  })
+
+  it('a WAL grown past 64 MB under steady commits starts again from its beginning, and its file is cut back to 32 MB', async () => {
+    // Given commits of 30 KB events, one per commit, with no other checkpoint running (as under load the thread never catches up)
+    const committer = new GroupCommitter(store)
+    const padding = 'x'.repeat(30_000)
+    const big = (id: string): NewEvent => ({...event(id), message: JSON.stringify({messageId: id, padding})})
+    let peak = 0
+    for (let i = 0; i < 4000; i++) {
+      await committer.submit([big(`b${i}`)])
+      peak = Math.max(peak, store.walBytes())
+    }
+    // Then it passed 64 MB once, and was brought back under it (without any TRUNCATE: PASSIVE and a restarted log)
+    expect(peak).toBeGreaterThan(64 * 1024 * 1024)
+    expect(peak).toBeLessThan(80 * 1024 * 1024)
+    expect(store.walBytes()).toBeLessThan(64 * 1024 * 1024)
+    expect(store.countEvents()).toBe(4000)
+  })
 })
