@@ -82,6 +82,24 @@ describe('the E-commerce client, as a person would write it', () => {
     expect(missing.stdout).toContain(`missing   ${path.join(ws, 'js-nowhere', 'index.js')}`)
   })
 
+  it.each([
+    ['is not JSON Schema', {type: 'object', properties: {query: {type: 'strin'}}}, 'invalid JSON Schema'],
+    ['has a pattern cdp cannot match in linear time', {type: 'object', properties: {query: {type: 'string', pattern: '^(a)\\1$'}}}, 'pattern'],
+  ])('a plan whose rule %s is refused, naming the file', async (_label, properties, message) => {
+    const file = path.join(ws, 'plan', 'events', 'broken-rule.json')
+    writeFileSync(file, JSON.stringify({name: 'Broken Rule', properties}))
+    try {
+      const result = await runCli(['plan', 'codegen', '--dir', ws, '--out', 'refused'])
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain('does not validate')
+      expect(result.stderr).toContain(file)
+      expect(result.stderr).toContain(message)
+      expect(result.stderr).toContain('Try: Run `cdp plan validate` and fix the plan first.')
+    } finally {
+      rmSync(file)
+    }
+  })
+
   it('an unknown language is refused with the ones there are', async () => {
     const result = await runCli(['plan', 'codegen', '--dir', ws, '--language', 'ruby'])
     expect(result.exitCode).not.toBe(0)
