@@ -3,10 +3,27 @@ import {HttpClient} from './http.js'
 import type {AdapterFactory, OutgoingEvent} from './types.js'
 
 /**
+ * The stored JSON's end when sentAt came with the batch: normalisation appends sentAt and then
+ * receivedAt, so JSON.stringify writes them last. Matched only there, with string values free of
+ * quotes and backslashes, `,"sentAt":` can only be a key of the top-level object (an unescaped
+ * quote after a comma opens a string, and the text ends right after the object closes).
+ */
+const trailingSentAt = /^,"sentAt":"[^"\\]*"(?=,"receivedAt":"[^"\\]*"\}$)/
+
+/**
  * The message as forwarded: unchanged but for sentAt, which belongs to the first hop. Sent again,
  * it would make the receiver "correct" the timestamp a second time against its own clock.
  */
-function forwarded(event: OutgoingEvent): string {
+export function forwarded(event: OutgoingEvent): string {
+  const json = event.json
+  // No key sentAt anywhere: JSON.stringify writes every key as it is, quotes and colon included.
+  if (!json.includes('"sentAt":')) return json
+  // The common case (SDK batches): cut it from the text instead of parsing and serialising again.
+  const at = json.lastIndexOf(',"sentAt":"')
+  if (at > 0) {
+    const match = trailingSentAt.exec(json.slice(at))
+    if (match) return json.slice(0, at) + json.slice(at + match[0].length)
+  }
   if (!('sentAt' in event.message)) return event.json
   // Spread, not Object.assign: a message's "__proto__" key must stay a key, not become the copy's prototype.
   const message: Record<string, unknown> = {...event.message}
