@@ -8,48 +8,18 @@
 // after come from the same run of a shared, noisy machine (its figures under `baseline`).
 
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {performance} from 'node:perf_hooks'
+import {writeBenchWorkspace} from './codegen-plan.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: args} = parseArgs({options: {events: {type: 'string', default: '300'}, repeat: {type: 'string', default: '3'}, language: {type: 'string', default: 'ts'}, baseline: {type: 'string'}}})
 const eventCount = Number(args.events)
 
-const objects = ['Product', 'Order', 'Cart', 'Coupon', 'Video', 'Article', 'Account', 'Invite', 'Report', 'Payment']
-const actions = ['Viewed', 'Added', 'Removed', 'Shared', 'Completed', 'Started', 'Updated', 'Deleted', 'Played', 'Searched']
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cdp-bench-codegen-'))
-mkdirSync(path.join(dir, 'plan', 'events'), {recursive: true})
-writeFileSync(path.join(dir, 'cdp.json'), JSON.stringify({sources: [{name: 'bench', writeKey: 'bench-write-key'}]}))
-writeFileSync(path.join(dir, 'plan', 'definitions.json'), JSON.stringify({definitions: {
-  item: {type: 'object', properties: {item_id: {type: 'string'}, price: {type: 'number', minimum: 0}, quantity: {type: 'integer', minimum: 1}}, required: ['item_id']},
-}}))
-for (let i = 0; i < eventCount; i++) {
-  const name = `${objects[i % 10]} ${actions[Math.floor(i / 10) % 10]} ${Math.floor(i / 100) + 1}`
-  writeFileSync(path.join(dir, 'plan', 'events', `event-${i}.json`), JSON.stringify({
-    name,
-    description: `Benchmark event ${i}.`,
-    properties: {
-      type: 'object',
-      properties: {
-        id: {type: 'string', description: 'Id of the thing'},
-        count: {type: 'integer', minimum: 0},
-        amount: {type: 'number'},
-        currency: {type: 'string', pattern: '^[A-Z]{3}$'},
-        channel: {type: 'string', enum: ['web', 'ios', 'android']},
-        at: {type: 'string', format: 'date-time'},
-        flags: {type: 'array', items: {type: 'string'}},
-        items: {type: 'array', items: {$ref: '../definitions.json#/definitions/item'}},
-        meta: {type: 'object', properties: {source: {type: 'string'}, campaign: {type: 'string'}}},
-      },
-      required: ['id', 'channel'],
-    },
-  }))
-}
+const dir = writeBenchWorkspace(eventCount)
 
 function timeCli(checkout, extra) {
   const start = performance.now()
