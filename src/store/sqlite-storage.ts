@@ -55,7 +55,13 @@ export class SqliteDaemonStorage extends SqliteStorage implements DaemonStorage 
   static open(file: string, lock: StoreLock, options: SqliteDaemonOptions): SqliteDaemonStorage {
     let store: SqliteStore | undefined
     try {
-      store = new SqliteStore(file, {autoCheckpoint: false, guardFiles: true, onUnavailable: (error) => storage.listeners.unavailable?.(error)})
+      store = new SqliteStore(file, {
+        autoCheckpoint: false,
+        guardFiles: true,
+        onUnavailable: (error) => storage.listeners.unavailable?.(error),
+        onMigrate: (from, to, events) =>
+          options.log.info(`Upgrading the event store ${file} from schema ${from} to ${to} (${events.toLocaleString('en-US')} events; a one-time rebuild, about 20 s a million events): every event is kept.`),
+      })
       const storage: SqliteDaemonStorage = new SqliteDaemonStorage(store, lock, options)
       return storage
     } catch (error) {

@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
    * replayed, peak RSS 206 MB with 64, 146 MB with 8, and faster).
    */
   cacheMiB?: number
+  /** Told before an existing store's schema is upgraded (a rebuild can take seconds per million events). */
+  onMigrate?: (from: number, to: number, events: number) => void
 }
 
 /**
@@ -119,7 +121,7 @@ export class SqliteStore implements EventStore {
     let db: Database.Database | undefined
     try {
       this.db = db = openForWriting(file, options)
-      this.migrate()
+      this.migrate(options.onMigrate)
     } catch (error) {
       if (db?.open) db.close()
       throw isNotWritable(error) ? storeNotWritable(file, error) : error
@@ -169,7 +171,7 @@ export class SqliteStore implements EventStore {
     })
   }
 
-  private migrate(): void {
+  private migrate(onMigrate?: SqliteStoreOptions['onMigrate']): void {
     const current = this.db.pragma('user_version', {simple: true}) as number
     if (current > latestSchemaVersion) {
       throw new UserError(`The event store ${this.file} was written by a newer cdp (schema ${current}; this cdp knows ${latestSchemaVersion}).`, {
@@ -178,6 +180,7 @@ export class SqliteStore implements EventStore {
       })
     }
     if (current === latestSchemaVersion) return
+    if (current > 0 && onMigrate) onMigrate(current, latestSchemaVersion, (this.db.prepare('SELECT count(*) AS n FROM events').get() as {n: number}).n)
     // Off for the migrations (a rebuilt table would cascade its deletes; the pragma is ignored
     // inside a transaction), checked before each commit, on again after.
     this.db.pragma('foreign_keys = OFF')

@@ -1,3 +1,4 @@
+import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
@@ -5,7 +6,9 @@ import {unplannedEventViolation, type Violation} from '../../src/plan/violations
 import {migrations} from '../../src/store/migrations.js'
 import {SqliteStore} from '../../src/store/sqlite-store.js'
 import type {NewEvent} from '../../src/store/types.js'
-import {cleanupsAfterEach} from '../helpers/daemon.js'
+import {cleanupsAfterEach, memoryLogger, startTestDaemon} from '../helpers/daemon.js'
+import {getJson} from '../helpers/http.js'
+import {waitFor} from '../helpers/wait.js'
 import {tempFolder} from '../helpers/workspace.js'
 
 const cleanups = cleanupsAfterEach()
@@ -127,5 +130,25 @@ describe('schema 7: one stored copy, the indexes queries need, unplanned events 
         [3, [unplanned]],
       ]),
     )
+  })
+
+  it('cdp dev upgrades a schema-6 store at start, says so, serves its events and indexes their users', async () => {
+    const dir = tempFolder(cleanups)
+    mkdirSync(path.join(dir, '.cdp'))
+    const file = path.join(dir, '.cdp', 'cdp.sqlite')
+    schema6Store(file)
+    const log = memoryLogger()
+    const t = await startTestDaemon({dir, config: {sources: [{name: 'web', writeKey: 'web-write-key-0001'}]}, log})
+    cleanups.push(() => t.close())
+    expect(log.lines.filter((line) => line.includes('Upgrading the event store'))).toEqual([
+      expect.stringContaining(`Upgrading the event store ${file} from schema 6 to 7 (4 events; a one-time rebuild, about 20 s a million events): every event is kept.`),
+    ])
+    const messages = (await getJson(`${t.url}/api/events?limit=10`)).body as {n: number}[]
+    expect(messages.map((m) => m.n)).toEqual([1, 5, 9, 12])
+    const violations = (await getJson(`${t.url}/api/violations?limit=10`)).body as {seq: number; kind: string}[]
+    expect(violations.map((v) => `${v.seq}:${v.kind}`)).toEqual(['5:wrong_type', '5:unplanned_event', '9:wrong_type'])
+    const db = new Database(file, {readonly: true})
+    cleanups.push(() => void db.close())
+    await waitFor('the stored events\' users indexed', () => db.prepare('SELECT count(*) FROM event_users').pluck().get() === 4)
   })
 })
