@@ -1,14 +1,24 @@
 import {Ajv} from 'ajv'
 import {unusablePattern, unusablePatternMessage} from '../plan/regexp.js'
 import {ruleDocument} from '../plan/resolve.js'
-import {walkSchema} from '../plan/schema-walk.js'
+import {escapePointer, walkSchema} from '../plan/schema-walk.js'
 import type {JsonSchema, PlanProblem, TrackingPlan} from '../plan/types.js'
 
+interface PlanDocument {
+  file: string
+  document: JsonSchema
+  /** A pointer into the document as a pointer into the file. */
+  toFile: (pointer: string) => string
+}
+
+/** A rule's document nests each part under /properties (/properties/properties/…); its file has it at the top (/properties/…). */
+const ruleFilePointer = (pointer: string) => pointer.replace(/^\/properties\/(properties|context|traits)/, '/$1')
+
 /** Every file of the plan as the one JSON Schema it is read as, with its name. */
-function planDocuments(plan: TrackingPlan): {file: string; document: JsonSchema}[] {
+function planDocuments(plan: TrackingPlan): PlanDocument[] {
   const rules = [...[...plan.events.values()].flatMap((versions) => [...versions.values()]), plan.identify, plan.group, ...Object.values(plan.rules)]
-  const documents = rules.flatMap((rule) => (rule ? [{file: rule.file, document: ruleDocument(rule)}] : []))
-  return plan.definitions ? [...documents, plan.definitions] : documents
+  const documents = rules.flatMap((rule) => (rule ? [{file: rule.file, document: ruleDocument(rule), toFile: ruleFilePointer}] : []))
+  return plan.definitions ? [...documents, {...plan.definitions, toFile: (pointer: string) => pointer}] : documents
 }
 
 /**
@@ -23,19 +33,19 @@ export function codegenProblems(plan: TrackingPlan): PlanProblem[] {
   // neither allErrors nor ajv's code optimisation pays for their compile time here.
   const ajv = new Ajv({strict: false, validateFormats: false, code: {optimize: false}})
   const problems: PlanProblem[] = []
-  for (const {file, document} of planDocuments(plan)) {
+  for (const {file, document, toFile} of planDocuments(plan)) {
     if (!ajv.validateSchema(document)) {
       const first = ajv.errors?.[0]
-      problems.push({severity: 'error', file, pointer: first?.instancePath, message: `invalid JSON Schema: ${first?.message ?? 'does not follow draft-07'}`})
+      problems.push({severity: 'error', file, pointer: first ? toFile(first.instancePath) : undefined, message: `invalid JSON Schema: ${first?.message ?? 'does not follow draft-07'}`})
     }
     walkSchema(document, '', (node, at) => {
-      const patterns = [
-        ...(typeof node.pattern === 'string' ? [node.pattern] : []),
-        ...(node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties) ? Object.keys(node.patternProperties) : []),
-      ]
-      for (const pattern of patterns) {
+      const patterns: [string, string][] = typeof node.pattern === 'string' ? [[node.pattern, `${at}/pattern`]] : []
+      if (node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties)) {
+        for (const key of Object.keys(node.patternProperties)) patterns.push([key, `${at}/patternProperties/${escapePointer(key)}`])
+      }
+      for (const [pattern, pointer] of patterns) {
         const unusable = unusablePattern(pattern)
-        if (unusable) problems.push({severity: 'error', file, pointer: at, message: unusablePatternMessage(unusable)})
+        if (unusable) problems.push({severity: 'error', file, pointer: toFile(pointer), message: unusablePatternMessage(unusable)})
       }
     })
   }
