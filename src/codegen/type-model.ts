@@ -139,9 +139,18 @@ function resolveLocal(pointer: string, definitions: Record<string, unknown>): un
   return node
 }
 
+/** A URI fragment's pointer; a malformed escape (hostile plan text) is read as written. */
+function decodeFragment(fragment: string): string {
+  try {
+    return decodeURIComponent(fragment)
+  } catch {
+    return fragment
+  }
+}
+
 function refType(ref: string, scope: Scope): TypeNode {
   // selfContained made every $ref local: "#/definitions/<name>" is a declaration; a deeper pointer is inlined.
-  const pointer = decodeURIComponent(ref.replace(/^#/, ''))
+  const pointer = decodeFragment(ref.replace(/^#/, ''))
   const named = /^\/definitions\/([^/]+)$/.exec(pointer)
   const target = resolveLocal(pointer, scope.definitions)
   if (target === undefined) return unknownType

@@ -51,6 +51,11 @@ describe('JSON Schema to printed types', () => {
     expect(js).toMatch(/^ \* @typedef \{\{$/m)
   })
 
+  it('a $ref that leads nowhere, or is malformed, is unknown rather than a crash', () => {
+    const {ts} = print({type: 'object', properties: {gone: {$ref: '#/definitions/missing'}, bad: {$ref: '#/definitions/%E0%A4%A'}}})
+    expect(ts).toContain('  gone?: unknown\n  bad?: unknown\n')
+  })
+
   it('JSDoc: the same type expression inside @typedef, member descriptions listed in its text', () => {
     const {js} = print({type: 'object', description: 'A thing.', properties: {id: {type: 'string', description: 'Its id'}}, required: ['id']})
     expect(js).toBe('/**\n * A thing.\n *\n * - id: Its id\n *\n * @typedef {{\n *   id: string\n *   [k: string]: unknown\n * }} ThingProperties\n */')
