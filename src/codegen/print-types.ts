@@ -14,8 +14,13 @@ export function commentSafe(text: string): string {
   return text.replace(/\*\//g, '*\\/')
 }
 
+/**
+ * A property name as TypeScript writes it. A quoted one is made comment-safe too (commentSafe), as
+ * a JSDoc typedef holds it inside a comment: the escaped slash names the same property and cannot
+ * end the comment, where the plain one let the rest of the name run as code in the JS client.
+ */
 function memberName(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name)
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : commentSafe(JSON.stringify(name))
 }
 
 /** One-line descriptions as `/** … *\/`, longer ones as a block, each line prefixed. */
@@ -103,7 +108,7 @@ export function printTypedef(declaration: Declaration): string {
   const described = type.kind === 'object' ? type.members.filter((member) => member.description) : []
   if (described.length > 0) {
     if (text.length > 0) text.push('')
-    for (const member of described) text.push(`- ${member.name}: ${commentSafe(member.description as string).replace(/\n/g, ' ')}`)
+    for (const member of described) text.push(`- ${memberName(member.name)}: ${commentSafe(member.description as string).replace(/\n/g, ' ')}`)
   }
   if (text.length > 0) text.push('')
   const typedef = `@typedef {${printType(type, '', {memberDocs: false})}} ${declaration.name}`.split('\n')

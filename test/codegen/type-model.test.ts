@@ -51,6 +51,17 @@ describe('JSON Schema to printed types', () => {
     expect(js).toMatch(/^ \* @typedef \{\{$/m)
   })
 
+  it('a property name with */ cannot end the JSDoc typedef that holds it (the JavaScript client would run the rest as code)', () => {
+    const name = 'a*/ process.exit(7) /*b'
+    const {ts, js} = print({type: 'object', properties: {[name]: {type: 'string', description: 'd'}, [`*/${name}`]: {const: {[name]: 1}}}})
+    // Each comment in the JSDoc text opens once and closes once, at its end.
+    for (const comment of js.split(/(?<=\*\/)\n*/).filter(Boolean)) expect(comment).toMatch(/^\/\*\*(?:(?!\*\/)[\s\S])*\*\/$/)
+    expect(js).toContain('"a*\\/ process.exit(7) /*b"?: string')
+    expect(js).toContain(' * - "a*\\/ process.exit(7) /*b": d')
+    // The same names in TypeScript: "\/" is "/" in a string literal.
+    expect(ts).toContain('  "a*\\/ process.exit(7) /*b"?: string\n')
+  })
+
   it('a $ref that leads nowhere, or is malformed, is unknown rather than a crash', () => {
     const {ts} = print({type: 'object', properties: {gone: {$ref: '#/definitions/missing'}, bad: {$ref: '#/definitions/%E0%A4%A'}}})
     expect(ts).toContain('  gone?: unknown\n  bad?: unknown\n')
