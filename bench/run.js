@@ -5,7 +5,7 @@
 // ceiling; every HTTP row reports the generator's CPU (and the whole machine's) so a saturated
 // client is visible, and one row per round still runs bench/load.js against the do-nothing server
 // to show the old bound. The batch ceiling is raw better-sqlite3 inserts into the leanest durable
-// table (bench/storage.js --variant lean), beside cdp's own schema (schema 7 since issue 15: the message alone, 3 indexes). Targets (issue 15):
+// table (bench/storage.js --variant lean), beside cdp's own schema (schema 7 since issue 15: the message alone, 4 indexes). Targets (issue 15):
 //   single events, init workspace (a plan; the event is unplanned) ÷ do-nothing req/s  ≥ 75%
 //   batch events/s ÷ lean raw-insert rows/s                                           ≥ 50%
 //   ingest with three destinations ÷ without                                          ≥ 85%
@@ -194,7 +194,7 @@ const scenarios = [
   ]),
   {id: 'leanInsert', label: 'leanest durable table: INTEGER PK, unique message_id, 1 JSON column', kind: 'storage', run: () => storage('lean')},
   {id: 'validation', label: 'CompiledPlan.check, E-commerce plan (checks/s)', kind: 'validation', run: () => runJson(path.join(bench, 'validation.js'), ['--duration', '1'])},
-  {id: 'storeInsert', label: 'SqliteStore.appendEvents (store schema 7: message alone, 3 indexes)', kind: 'storage', run: () => storage('store')},
+  {id: 'storeInsert', label: 'SqliteStore.appendEvents (store schema 7: message alone, 4 indexes)', kind: 'storage', run: () => storage('store')},
   {id: 'storeInsertNoCheckpoint', label: 'same, auto-checkpoint off (as the daemon; no checkpoint)', kind: 'storage', run: () => storage('store-no-checkpoint')},
   {id: 'uniqueInsert', label: 'same table, only the unique (source, message_id) index', kind: 'storage', run: () => storage('unique')},
   {id: 'bareInsert', label: 'same table, no index', kind: 'storage', run: () => storage('bare')},

@@ -5,7 +5,7 @@
 // Inserts the benchmark event into a fresh SQLite file (WAL, synchronous=NORMAL, as the daemon
 // does) in transactions of --tx rows, and prints one JSON line with rows/s.
 //   store:  SqliteStore.appendEvents from dist/: the daemon's own schema and INSERT (schema 7: the
-//           message alone, 3 indexes; the users index is filled behind ingest and not timed here).
+//           message alone, 4 indexes; the users index is filled behind ingest and not timed here).
 //   unique: the same events table with only the (source, message_id) unique index.
 //   bare:   the same table with no index at all (only the rowid).
 //   lean:   the leanest durable table (issue 15): seq INTEGER PRIMARY KEY, message_id TEXT UNIQUE,

@@ -80,6 +80,7 @@ describe('schema 7: one stored copy, the indexes queries need, unplanned events 
     expect(db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`).pluck().all()).toEqual([
       'events_event',
       'events_source_message_id',
+      'events_type',
       'events_unplanned',
     ])
     // The users index starts empty: the daemon fills it behind ingest (src/store/user-indexer.ts).
