@@ -1,7 +1,6 @@
 import {Ajv} from 'ajv'
-import {unusablePattern, unusablePatternMessage} from '../plan/regexp.js'
+import {reportUnusablePatterns, ruleFilePointer} from '../plan/pattern-problems.js'
 import {ruleDocument} from '../plan/resolve.js'
-import {escapePointer, walkSchema} from '../plan/schema-walk.js'
 import type {JsonSchema, PlanProblem, TrackingPlan} from '../plan/types.js'
 
 interface PlanDocument {
@@ -10,9 +9,6 @@ interface PlanDocument {
   /** A pointer into the document as a pointer into the file. */
   toFile: (pointer: string) => string
 }
-
-/** A rule's document nests each part under /properties (/properties/properties/…); its file has it at the top (/properties/…). */
-const ruleFilePointer = (pointer: string) => pointer.replace(/^\/properties\/(properties|context|traits)/, '/$1')
 
 /** Every file of the plan as the one JSON Schema it is read as, with its name. */
 function planDocuments(plan: TrackingPlan): PlanDocument[] {
@@ -38,16 +34,7 @@ export function codegenProblems(plan: TrackingPlan): PlanProblem[] {
       const first = ajv.errors?.[0]
       problems.push({severity: 'error', file, pointer: first ? toFile(first.instancePath) : undefined, message: `invalid JSON Schema: ${first?.message ?? 'does not follow draft-07'}`})
     }
-    walkSchema(document, '', (node, at) => {
-      const patterns: [string, string][] = typeof node.pattern === 'string' ? [[node.pattern, `${at}/pattern`]] : []
-      if (node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties)) {
-        for (const key of Object.keys(node.patternProperties)) patterns.push([key, `${at}/patternProperties/${escapePointer(key)}`])
-      }
-      for (const [pattern, pointer] of patterns) {
-        const unusable = unusablePattern(pattern)
-        if (unusable) problems.push({severity: 'error', file, pointer: toFile(pointer), message: unusablePatternMessage(unusable)})
-      }
-    })
+    reportUnusablePatterns(document, file, '', problems, toFile)
   }
   return problems
 }

@@ -2,9 +2,9 @@ import {Ajv, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import {messageTraits} from '../message/traits.js'
 import type {SegmentMessage} from '../message/types.js'
-import {planRegExp, unusablePattern, unusablePatternMessage, UnusablePatternError} from './regexp.js'
+import {reportUnusablePatterns, ruleFilePointer} from './pattern-problems.js'
+import {planRegExp, UnusablePatternError} from './regexp.js'
 import {planBaseUri, ruleDocument} from './resolve.js'
-import {escapePointer, walkSchema} from './schema-walk.js'
 import type {EventRule, JsonSchema, MessageRule, PlanProblem, TrackingPlan, TraitsRule} from './types.js'
 import {unplannedEventViolation, violationsFromAjv, type Violation} from './violations.js'
 
@@ -39,42 +39,16 @@ function checkParts(validate: ValidateFunction, message: SegmentMessage, parts: 
   return violationsFromAjv(moved, data, traitsKind)
 }
 
-/** The wrapper's pointer (/properties/<part>/…) back to the file's (/<part>/…). */
-function filePointer(wrapperPointer: string): string {
-  return wrapperPointer.replace(/^\/properties\/(properties|context|traits)/, '/$1')
-}
-
-/**
- * Every pattern and patternProperties key of a schema that the linear-time engine refuses, as
- * problems with their pointer (mapped to the file's by toFile). True when there were any.
- */
-function reportUnusablePatterns(schema: JsonSchema, file: string, pointer: string, problems: PlanProblem[], toFile: (pointer: string) => string = (p) => p): boolean {
-  let found = false
-  const report = (pattern: string, at: string) => {
-    const unusable = unusablePattern(pattern)
-    if (!unusable) return
-    found = true
-    problems.push({severity: 'error', file, pointer: toFile(at), message: unusablePatternMessage(unusable)})
-  }
-  walkSchema(schema, pointer, (node, at) => {
-    if (typeof node.pattern === 'string') report(node.pattern, `${at}/pattern`)
-    if (node.patternProperties !== null && typeof node.patternProperties === 'object' && !Array.isArray(node.patternProperties)) {
-      for (const key of Object.keys(node.patternProperties)) report(key, `${at}/patternProperties/${escapePointer(key)}`)
-    }
-  })
-  return found
-}
-
 function compileOne(ajv: Ajv, plan: TrackingPlan, schema: JsonSchema, file: string, problems: PlanProblem[]): ValidateFunction | undefined {
   if (!ajv.validateSchema(schema)) {
     // Report the deepest complaint: anyOf branches add parents that only restate it.
     const errors = [...(ajv.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length)
     const first = errors[0]
-    const pointer = first ? filePointer(first.instancePath) : undefined
+    const pointer = first ? ruleFilePointer(first.instancePath) : undefined
     problems.push({severity: 'error', file, pointer, message: `invalid JSON Schema: ${pointer ?? ''} ${first?.message ?? 'does not follow draft-07'}`.replace('  ', ' ')})
     return undefined
   }
-  if (reportUnusablePatterns(schema, file, '', problems, filePointer)) return undefined
+  if (reportUnusablePatterns(schema, file, '', problems, ruleFilePointer)) return undefined
   try {
     return ajv.compile(schema)
   } catch (error) {
