@@ -24,11 +24,21 @@ const flag = '--no-node-snapshot'
  */
 const heapFlags = {replay: ['--max-old-space-size=192']}
 
-/** True when this process must start again with the flag before running the command in argv. */
+/**
+ * True when this process must start again with the flag before running the command in argv. Help
+ * and the version run no command, and so no user function: they need no second node.
+ */
 export function needsRelaunch(argv = process.argv, execArgv = process.execArgv) {
-  if (execArgv.includes(flag)) return false
+  if (execArgv.includes(flag) || describesItself(argv)) return false
   const command = commandOf(argv)
   return command !== undefined && functionCommands.has(command)
+}
+
+/** --help or --version, as oclif reads them: anywhere before a `--` (after it, `cdp test -- npm test --help` runs a command). */
+function describesItself(argv) {
+  const args = argv.slice(2)
+  const end = args.indexOf('--')
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '--version')
 }
 
 function commandOf(argv) {

@@ -1,17 +1,7 @@
 #!/usr/bin/env node
 import {followLauncher, needsRelaunch, relaunch} from './relaunch.js'
 
-/**
- * Help and the version run no command, and so no user function: they need no second node. As
- * oclif reads them: anywhere before a `--` (after it, `cdp test -- npm test --help` runs a command).
- */
-function describesItself(argv) {
-  const args = argv.slice(2)
-  const end = args.indexOf('--')
-  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '--version')
-}
-
-if (needsRelaunch() && !describesItself(process.argv)) {
+if (needsRelaunch()) {
   await relaunch()
 } else {
   followLauncher()
