@@ -19,7 +19,7 @@ import autocannon from 'autocannon'
 import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
 import {requestBodies} from './payload.js'
-import {readLoadArgs} from './load-args.js'
+import {loadResultLine, readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
 const {args, target} = readLoadArgs('cannon.js', {connections: 50})
@@ -94,7 +94,7 @@ const seconds = result.duration
 const non2xx = result.non2xx
 const errors = result.errors + result.timeouts
 process.stdout.write(
-  JSON.stringify({
+  loadResultLine({
     generator: 'autocannon',
     path: args.path,
     connections,
@@ -102,8 +102,6 @@ process.stdout.write(
     bodyBytes: Buffer.byteLength(body()),
     seconds,
     requests: completed,
-    requestsPerSec: completed / seconds,
-    eventsPerSec: ((completed - non2xx) * eventsPerRequest) / seconds,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx,
@@ -114,5 +112,5 @@ process.stdout.write(
     machineCpuPercent: machine === null || mark.machine === null ? null : (100 * (machine - mark.machine)) / wall,
     acknowledgedEvents,
     firstProblem,
-  }) + '\n',
+  }),
 )

@@ -1,5 +1,5 @@
-// The arguments both load generators take (bench/load.js, bench/cannon.js), read in one place so
-// that either can stand in for the other.
+// The arguments both load generators take (bench/load.js, bench/cannon.js), and the JSON line both
+// print, made in one place so that either can stand in for the other.
 
 import {parseArgs} from 'node:util'
 
@@ -23,4 +23,22 @@ export function readLoadArgs(name, {connections}) {
     process.exit(2)
   }
   return {args, target}
+}
+
+/**
+ * The JSON line a generator prints: what it measured, with the rates derived once (events/s counts
+ * only the 2xx requests' events). `generator`, and the CPU fields each can measure, ride along.
+ */
+export function loadResultLine({requests, non2xx, seconds, eventsPerRequest, ...rest}) {
+  return (
+    JSON.stringify({
+      ...rest,
+      eventsPerRequest,
+      seconds,
+      requests,
+      requestsPerSec: requests / seconds,
+      eventsPerSec: ((requests - non2xx) * eventsPerRequest) / seconds,
+      non2xx,
+    }) + '\n'
+  )
 }

@@ -12,7 +12,7 @@
 import http from 'node:http'
 import {performance} from 'node:perf_hooks'
 import {requestBodies} from './payload.js'
-import {readLoadArgs} from './load-args.js'
+import {loadResultLine, readLoadArgs} from './load-args.js'
 import {cpuSecondsOf} from './processes.js'
 
 const {args, target} = readLoadArgs('load.js', {connections: 32})
@@ -119,23 +119,22 @@ agent.destroy()
 latencies.sort((a, b) => a - b)
 const pick = (q) => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))])
 const seconds = durationMs / 1000
-const result = {
-  path: args.path,
-  connections,
-  eventsPerRequest,
-  bodyBytes: Buffer.byteLength(body()),
-  seconds,
-  requests: measured,
-  requestsPerSec: measured / seconds,
-  eventsPerSec: ((measured - non2xx) * eventsPerRequest) / seconds,
-  p50Ms: pick(0.5),
-  p99Ms: pick(0.99),
-  non2xx,
-  errors,
-  loadCpuPercent: cpu.selfPercent,
-  serverCpuPercent: cpu.serverPercent,
-  acknowledgedEvents,
-  firstProblem: firstNon2xx ?? null,
-}
 clearTimeout(watchdog)
-process.stdout.write(JSON.stringify(result) + '\n')
+process.stdout.write(
+  loadResultLine({
+    path: args.path,
+    connections,
+    eventsPerRequest,
+    bodyBytes: Buffer.byteLength(body()),
+    seconds,
+    requests: measured,
+    p50Ms: pick(0.5),
+    p99Ms: pick(0.99),
+    non2xx,
+    errors,
+    loadCpuPercent: cpu.selfPercent,
+    serverCpuPercent: cpu.serverPercent,
+    acknowledgedEvents,
+    firstProblem: firstNon2xx ?? null,
+  }),
+)
