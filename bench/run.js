@@ -5,7 +5,10 @@
 // ceiling; every HTTP row reports the generator's CPU (and the whole machine's) so a saturated
 // client is visible, and one row per round still runs bench/load.js against the do-nothing server
 // to show the old bound. The batch ceiling is raw better-sqlite3 inserts into the leanest durable
-// table (bench/storage.js --variant lean), beside cdp's own schema (schema 7 since issue 15: the message alone, 4 indexes). Targets (issue 15):
+// table (bench/storage.js --variant lean), beside cdp's own schema (schema 7 since issue 15: the message alone, 4 indexes).
+// Beside cdp's rows runs the leanest correct ingest server (bench/minimal-server.js: durable,
+// deduplicated, the bytes as received, nothing else), so that each target can be read against
+// what a server that only stores achieves in the same minutes. Targets (issue 15):
 //   single events, init workspace (a plan; the event is unplanned) ÷ do-nothing req/s  ≥ 75%
 //   batch events/s ÷ lean raw-insert rows/s                                           ≥ 50%
 //   ingest with three destinations ÷ without                                          ≥ 85%
@@ -119,6 +122,23 @@ async function ceiling({batch, connections, generator = CANNON}) {
   }
 }
 
+/** The leanest correct ingest server (bench/minimal-server.js): durable, deduplicated, nothing else. */
+async function minimal({batch, connections}) {
+  const server = await startServer([path.join(bench, 'minimal-server.js')])
+  let result
+  try {
+    result = await loadAgainst(server, {pathname: batch > 0 ? '/v1/batch' : '/v1/track', batch, connections})
+  } finally {
+    await server.stop()
+  }
+  // As for cdp: every 2xx must be a stored row.
+  const db = new Database(server.database, {readonly: true})
+  result.storedEvents = db.prepare('SELECT count(*) AS n FROM events').get().n
+  db.close()
+  rmSync(path.dirname(server.database), {recursive: true, force: true})
+  return result
+}
+
 // The tracking plan the "validation on" runs check every event against (the payload follows it).
 const ecommercePlan = path.join(root, 'test', 'fixtures', 'ecommerce', 'plan')
 
@@ -175,9 +195,12 @@ const scenarios = [
     ...(connections === SINGLE_CONNECTIONS
       ? [{id: 'ceilingSingleNodeHttp', label: 'do-nothing server, old node:http generator (load.js)', kind: 'http', connections, run: () => ceiling({batch: 0, connections, generator: NODE_HTTP})}]
       : []),
-    // The issue-15 target: a workspace made by `cdp init` (a plan; the event is unplanned).
+    // The issue-15 target: a workspace made by `cdp init` (a plan; the event is unplanned); beside it the leanest correct server.
     ...(connections === SINGLE_CONNECTIONS
-      ? [{id: 'cdpSingleInit', label: 'cdp dev POST /v1/track, cdp init workspace (plan)', kind: 'http', connections, run: () => daemon({batch: 0, connections, plan: 'init'})}]
+      ? [
+          {id: 'cdpSingleInit', label: 'cdp dev POST /v1/track, cdp init workspace (plan)', kind: 'http', connections, run: () => daemon({batch: 0, connections, plan: 'init'})},
+          {id: 'minimalSingle', label: 'leanest correct server (minimal-server.js), 1 event/request', kind: 'http', connections, run: () => minimal({batch: 0, connections})},
+        ]
       : []),
     {id: httpId('cdpSingle', connections, SINGLE_CONNECTIONS), label: 'cdp dev POST /v1/track, no plan', kind: 'http', connections, run: () => daemon({batch: 0, connections})},
     // Validation on, right after validation off at the headline concurrency: the plan's cost.
@@ -188,6 +211,9 @@ const scenarios = [
   ...BATCH_SWEEP.flatMap((connections) => [
     {id: httpId('ceilingBatch', connections, BATCH_CONNECTIONS), label: `do-nothing server, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => ceiling({batch: BATCH_SIZE, connections})},
     {id: httpId('cdpBatch', connections, BATCH_CONNECTIONS), label: `cdp dev POST /v1/batch, ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => daemon({batch: BATCH_SIZE, connections})},
+    ...(connections === BATCH_CONNECTIONS
+      ? [{id: 'minimalBatch', label: `leanest correct server (minimal-server.js), ${BATCH_SIZE} events/request`, kind: 'http', connections, run: () => minimal({batch: BATCH_SIZE, connections})}]
+      : []),
     ...(connections === BATCH_CONNECTIONS
       ? [{id: 'cdpBatchPlan', label: `cdp dev POST /v1/batch, E-commerce plan on`, kind: 'http', connections, run: () => daemon({batch: BATCH_SIZE, connections, plan: true})}]
       : []),
@@ -391,7 +417,7 @@ const sweep = {
 }
 
 // Every acknowledged event must be in the store.
-const daemonIds = scenarios.filter((s) => s.id.startsWith('cdp')).map((s) => s.id)
+const daemonIds = scenarios.filter((s) => s.id.startsWith('cdp') || s.id.startsWith('minimal')).map((s) => s.id)
 const lost = perRound.flatMap((r, i) =>
   daemonIds.filter((id) => r[id].storedEvents < r[id].acknowledgedEvents).map((id) => `round ${i + 1} ${id}: stored ${r[id].storedEvents} < acknowledged ${r[id].acknowledgedEvents}`),
 )
@@ -421,6 +447,7 @@ for (const c of SINGLE_SWEEP) {
   if (c === SINGLE_CONNECTIONS) {
     rows.push(httpRow('ceilingSingleNodeHttp', '  do-nothing server (old node:http load.js)', ''))
     rows.push(httpRow('cdpSingleInit', '  cdp dev POST /v1/track, cdp init (plan)', pct(medians.cdpSingleInit.requestsPerSec / medians.ceilingSingle.requestsPerSec)))
+    rows.push(httpRow('minimalSingle', '  leanest correct server (minimal-server.js)', pct(medians.minimalSingle.requestsPerSec / medians.ceilingSingle.requestsPerSec)))
   }
   rows.push(httpRow(httpId('cdpSingle', c, SINGLE_CONNECTIONS), '  cdp dev POST /v1/track, no plan', `${pct(r.value)}${c === SINGLE_CONNECTIONS ? ' *' : ''}`))
   if (c === SINGLE_CONNECTIONS) rows.push(httpRow('cdpSinglePlan', '  cdp dev POST /v1/track, plan on', signedCost(validationCost.single.value)))
@@ -431,6 +458,7 @@ for (const c of BATCH_SWEEP) {
   const r = ratiosByConnections.batchVsStorage[c]
   rows.push(httpRow(httpId('ceilingBatch', c, BATCH_CONNECTIONS), '  do-nothing server (reference)', ''))
   rows.push(httpRow(httpId('cdpBatch', c, BATCH_CONNECTIONS), '  cdp dev POST /v1/batch', `${pct(r.value)}${c === BATCH_CONNECTIONS ? ' *' : ''}`))
+  if (c === BATCH_CONNECTIONS) rows.push(httpRow('minimalBatch', '  leanest correct server (minimal-server.js)', ''))
   if (c === BATCH_CONNECTIONS) rows.push(httpRow('cdpBatchPlan', '  cdp dev POST /v1/batch, plan on', signedCost(validationCost.batch.value)))
 }
 rows.push(blank())
@@ -505,6 +533,8 @@ const honest = {
     doNothingBatch: medians.ceilingBatch,
     leanInsertRowsPerSec: medians.leanInsert.rowsPerSec,
     storeInsertRowsPerSec: medians.storeInsert.rowsPerSec,
+    minimalSingle: medians.minimalSingle,
+    minimalBatch: medians.minimalBatch,
   },
   ratios: {
     singleWithPlan: {
@@ -526,6 +556,22 @@ const honest = {
     batchVsStoreSchema: {
       ...honestRatio("cdp dev /v1/batch events/s ÷ raw inserts into cdp's own schema (the old, lenient ceiling; reference)", null, medians.cdpBatch, medians.storeInsert, 'eventsPerSec', 'rowsPerSec'),
       perRound: perRoundRatio('cdpBatch', 'storeInsert', 'eventsPerSec', 'rowsPerSec'),
+    },
+    minimalSingleVsDoNothing: {
+      ...honestRatio('leanest correct server /v1/track ÷ do-nothing req/s (what the single-event target asks of a server that stores durably and nothing more)', null, medians.minimalSingle, medians.ceilingSingle, 'requestsPerSec'),
+      perRound: perRoundRatio('minimalSingle', 'ceilingSingle', 'requestsPerSec'),
+    },
+    singleInitVsMinimal: {
+      ...honestRatio('cdp dev /v1/track, `cdp init` workspace ÷ leanest correct server req/s (what cdp does beyond storing)', null, medians.cdpSingleInit, medians.minimalSingle, 'requestsPerSec'),
+      perRound: perRoundRatio('cdpSingleInit', 'minimalSingle', 'requestsPerSec'),
+    },
+    minimalBatchVsLean: {
+      ...honestRatio('leanest correct server /v1/batch events/s ÷ lean raw-insert rows/s (what the batch target asks of it)', null, medians.minimalBatch, medians.leanInsert, 'eventsPerSec', 'rowsPerSec'),
+      perRound: perRoundRatio('minimalBatch', 'leanInsert', 'eventsPerSec', 'rowsPerSec'),
+    },
+    batchVsMinimal: {
+      ...honestRatio('cdp dev /v1/batch ÷ leanest correct server events/s', null, medians.cdpBatch, medians.minimalBatch, 'eventsPerSec'),
+      perRound: perRoundRatio('cdpBatch', 'minimalBatch', 'eventsPerSec'),
     },
     generatorHeadroomSingle: {
       ...honestRatio('do-nothing req/s with autocannon ÷ cdp dev no-plan req/s (how far past cdp the generator drives)', null, medians.ceilingSingle, medians.cdpSingle, 'requestsPerSec'),
@@ -550,6 +596,7 @@ console.log(`  do-nothing, single, ${SINGLE_CONNECTIONS} conns (autocannon): ${f
 console.log(`  do-nothing, single, ${SINGLE_CONNECTIONS} conns (old load.js): ${fmt(medians.ceilingSingleNodeHttp.requestsPerSec)} req/s; ${gen(medians.ceilingSingleNodeHttp)}`)
 console.log(`  do-nothing, batch of ${BATCH_SIZE}, ${BATCH_CONNECTIONS} conns (autocannon): ${fmt(medians.ceilingBatch.eventsPerSec)} events/s; ${gen(medians.ceilingBatch)}`)
 console.log(`  lean raw inserts: ${fmt(medians.leanInsert.rowsPerSec)} rows/s; cdp's own schema: ${fmt(medians.storeInsert.rowsPerSec)} rows/s`)
+console.log(`  leanest correct server: single ${fmt(medians.minimalSingle.requestsPerSec)} req/s (${gen(medians.minimalSingle)}); batch ${fmt(medians.minimalBatch.eventsPerSec)} events/s (${gen(medians.minimalBatch)})`)
 for (const ratio of Object.values(honest.ratios)) {
   const verdict = ratio.target === null || ratio.target === undefined ? '' : ` (target ≥ ${pct(ratio.target)}) ${ratio.met ? 'MET' : 'MISSED'}`
   const value = ratio.value === null ? '—' : ratio.description.startsWith('do-nothing') ? `${ratio.value.toFixed(2)}×` : pct(ratio.value)
