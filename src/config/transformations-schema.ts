@@ -21,7 +21,7 @@ export const transformationPathMeaning =
   'is not a property path: keys joined by dots, none empty, "\\." for a dot inside a key, "\\\\" for a backslash, and not a whole "properties", "traits" or "context"'
 
 const pathDescription =
-  'A property path: keys joined by dots ("order.id" is the "id" key inside the "order" object). A path that starts with "properties.", "traits." or "context." starts at the top of the message; any other path starts in the message\'s properties (track, page, screen) or traits (identify, group). In cdp.json, write "\\\\." for a dot that is part of a key ("order\\\\.id" is the key "order.id") and "\\\\\\\\" for a backslash. Paths never enter arrays.'
+  'A property path: keys joined by dots ("order.id" is the "id" key inside the "order" object). A path that starts with "properties.", "traits." or "context." starts at the top of the message; any other path starts in the message\'s properties (track, page, screen) or traits (identify, group; in context.traits when the message has no top-level traits, as RudderStack\'s browser SDK sends them). In cdp.json, write "\\\\." for a dot that is part of a key ("order\\\\.id" is the key "order.id") and "\\\\\\\\" for a backslash. Paths never enter arrays.'
 
 const eventNameSchema = {type: 'string', minLength: 1} as const
 const messageTypeSchema = {enum: transformationMessageTypes} as const

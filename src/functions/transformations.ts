@@ -13,7 +13,10 @@
  * - Paths: dot-separated keys, `\.` a dot inside a key, `\\` a backslash. A first key of
  *   `properties`, `traits` or `context` starts at the top of the message; any other path starts
  *   in `properties` (track, page, screen) or `traits` (identify, group); alias has neither, so
- *   bare paths do nothing there. Paths only go through plain objects, never arrays.
+ *   bare paths do nothing there. An identify's or group's traits are where messageTraits finds
+ *   them (src/message/traits.ts): top-level `traits`, else `context.traits`, where RudderStack's
+ *   browser SDK sends them; so `email` and `traits.email` reach `context.traits.email` there.
+ *   Paths only go through plain objects, never arrays.
  * - A rename onto an existing path replaces its value, and objects replace whatever is missing or
  *   not an object on the way to it (as lodash's set); a rename from a missing path does nothing.
  *
@@ -23,6 +26,8 @@
  */
 import {transformationMessageTypes, type TransformationConfig} from '../config/transformations-schema.js'
 import {setOwn} from '../message/own-keys.js'
+import {messageTraits} from '../message/traits.js'
+import type {SegmentMessage} from '../message/types.js'
 import type {JsonObject} from './types.js'
 
 /**
@@ -180,13 +185,13 @@ function applyEntry(entry: CompiledEntry, message: JsonObject, type: string, nam
     const moves: {from: CompiledPath; to: CompiledPath; value: unknown}[] = []
     for (const {from, to} of entry.renames) {
       if (rootKey(to, type) === undefined) continue
-      const found = lookup(root, from, type)
+      const found = lookup(root, resolve(from, type, root), type)
       if (found !== undefined) moves.push({from, to, value: found.value})
     }
-    for (const {from} of moves) root = remove(root, from, type, fresh)
-    for (const {to, value} of moves) root = put(root, to, type, value, fresh)
+    for (const {from} of moves) root = remove(root, resolve(from, type, root), type, fresh)
+    for (const {to, value} of moves) root = put(root, resolve(to, type, root), type, value, fresh)
   }
-  for (const path of entry.drops) root = remove(root, path, type, fresh)
+  for (const path of entry.drops) root = remove(root, resolve(path, type, root), type, fresh)
   return root
 }
 
@@ -209,6 +214,17 @@ function writable(object: JsonObject, fresh: Set<object>): JsonObject {
 
 function rootKey(path: CompiledPath, type: string): string | undefined {
   return path.root ?? defaultRoots[type]
+}
+
+/**
+ * The path as it applies to this message: an identify's or group's traits path (bare, or from
+ * `traits.`) goes into `context.traits` when that is where the message's traits are, the one
+ * rule of messageTraits; any other path is unchanged.
+ */
+function resolve(path: CompiledPath, type: string, message: JsonObject): CompiledPath {
+  if (rootKey(path, type) !== 'traits' || (type !== 'identify' && type !== 'group')) return path
+  if (messageTraits(message as SegmentMessage).place !== 'context.traits') return path
+  return {root: 'context', keys: ['traits', ...path.keys]}
 }
 
 /** The path's value as {value}, or undefined when the message does not have it. */

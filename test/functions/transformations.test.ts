@@ -148,6 +148,34 @@ describe('compileTransformations: drop properties', () => {
     })
   })
 
+  it("an identify's or group's traits in context.traits alone (RudderStack's browser SDK) are where traits paths lead", () => {
+    const rudderIdentify = {type: 'identify', userId: 'u1', context: {traits: {email: 'e', phone: 'p', name: 'n'}, ip: '1'}}
+    expect(run([{type: 'identify', dropProperties: ['email', 'traits.phone']}], rudderIdentify)).toEqual({
+      type: 'identify',
+      userId: 'u1',
+      context: {traits: {name: 'n'}, ip: '1'},
+    })
+    expect(run([{type: 'group', renameProperties: {name: 'companyName', 'traits.size': 'traits.employees'}}], {type: 'group', groupId: 'g', context: {traits: {name: 'Acme', size: 5}}})).toEqual({
+      type: 'group',
+      groupId: 'g',
+      context: {traits: {companyName: 'Acme', employees: 5}},
+    })
+    // Top-level traits win, as messageTraits reads them: context.traits is then left alone, unless named.
+    const both = {type: 'identify', userId: 'u1', traits: {email: 'top'}, context: {traits: {email: 'ctx'}}}
+    expect(run([{dropProperties: ['email']}], both)).toEqual({type: 'identify', userId: 'u1', traits: {}, context: {traits: {email: 'ctx'}}})
+    expect(run([{dropProperties: ['context.traits.email']}], both)).toEqual({type: 'identify', userId: 'u1', traits: {email: 'top'}, context: {traits: {}}})
+    // A track's context.traits are not its traits: a bare path stays in properties.
+    const trackWithContextTraits = track('x', {email: 'p'}, {context: {traits: {email: 'c'}}})
+    expect(run([{dropProperties: ['email']}], trackWithContextTraits)).toEqual(track('x', {}, {context: {traits: {email: 'c'}}}))
+    // No traits anywhere: a rename into traits creates top-level traits.
+    expect(run([{type: 'identify', renameProperties: {'context.plan': 'plan'}}], {type: 'identify', userId: 'u1', context: {plan: 'pro'}})).toEqual({
+      type: 'identify',
+      userId: 'u1',
+      context: {},
+      traits: {plan: 'pro'},
+    })
+  })
+
   it('dropping a missing path returns the message itself', () => {
     const message = track('x', {a: {b: 1}})
     expect(run([{dropProperties: ['nope', 'a.c', 'a.b.c', 'context.ip']}], message)).toBe(message)

@@ -121,6 +121,22 @@ describe('omit-properties drops a bad trait from context.traits, where it was se
   })
 })
 
+describe("a source's transformations reach traits in context.traits", () => {
+  it('dropProperties ["email"] and a rename on identify change context.traits, where the SDK sent the traits', async () => {
+    const config = {sources: [{name: 'shop', writeKey: key, transformations: [{type: 'identify', dropProperties: ['email'], renameProperties: {first_name: 'firstName'}}]}]}
+    const t = await startTestDaemon({fixture: 'ecommerce', config})
+    try {
+      expect((await post(`${t.url}/v1/identify`, rudderIdentify('u-1', {email: 'lin@example.com', first_name: 'Lin'}, 'm-drop'), {writeKey: key})).status).toBe(200)
+      const [event] = t.storedEvents()
+      expect(event.message.context.traits).toEqual({firstName: 'Lin'})
+      expect(event.message).not.toHaveProperty('traits')
+      expect(JSON.stringify(event.message)).not.toContain('lin@example.com')
+    } finally {
+      await t.close()
+    }
+  })
+})
+
 describe('warehouse rows: traits from context.traits fill the identifies, users and groups columns', () => {
   const base = {messageId: 'm-1', userId: 'u-1', integrations: {}, timestamp: '2026-03-01T12:00:05.000Z', receivedAt: '2026-03-01T12:00:10.000Z'}
   const loadedAt = '2026-03-01T12:00:11.000Z'
