@@ -520,12 +520,14 @@ if (delivery) {
 // ---------------------------------------------------------------------------------------------
 // Honest ceilings (issue 15): the targets, ratios of medians with the per-round pairs beside them.
 
-function honestRatio(description, target, num, den, numField, denField = numField, note) {
+/** Scenario numId's field ÷ scenario denId's: the ratio of their medians, judged against target (null: none), and each round's. */
+function honestRatio(description, target, numId, denId, numField, denField = numField) {
+  const num = medians[numId]
+  const den = medians[denId]
   const value = num && den ? num[numField] / den[denField] : null
-  return {description, target, value, met: target === null || value === null ? null : value >= target, ...(note ? {note} : {})}
+  const rounds = perRound.map((r) => (r[numId]?.[numField] && r[denId]?.[denField] ? r[numId][numField] / r[denId][denField] : null))
+  return {description, target, value, met: target === null || value === null ? null : value >= target, perRound: rounds}
 }
-const perRoundRatio = (numId, denId, numField, denField = numField) =>
-  perRound.map((r) => (r[numId]?.[numField] && r[denId]?.[denField] ? r[numId][numField] / r[denId][denField] : null))
 const honest = {
   ceilings: {
     doNothingSingle: medians.ceilingSingle,
@@ -537,54 +539,18 @@ const honest = {
     minimalBatch: medians.minimalBatch,
   },
   ratios: {
-    singleWithPlan: {
-      ...honestRatio('cdp dev /v1/track on a `cdp init` workspace (plan; event unplanned) ÷ do-nothing req/s', TARGETS.singleWithPlan, medians.cdpSingleInit, medians.ceilingSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('cdpSingleInit', 'ceilingSingle', 'requestsPerSec'),
-    },
-    singleEcommercePlan: {
-      ...honestRatio('cdp dev /v1/track, E-commerce plan (event planned, valid) ÷ do-nothing req/s', TARGETS.singleWithPlan, medians.cdpSinglePlan, medians.ceilingSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('cdpSinglePlan', 'ceilingSingle', 'requestsPerSec'),
-    },
-    singleNoPlan: {
-      ...honestRatio('cdp dev /v1/track, no plan ÷ do-nothing req/s (reference)', null, medians.cdpSingle, medians.ceilingSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('cdpSingle', 'ceilingSingle', 'requestsPerSec'),
-    },
-    batchVsLean: {
-      ...honestRatio('cdp dev /v1/batch events/s ÷ lean raw-insert rows/s', TARGETS.batchVsLean, medians.cdpBatch, medians.leanInsert, 'eventsPerSec', 'rowsPerSec'),
-      perRound: perRoundRatio('cdpBatch', 'leanInsert', 'eventsPerSec', 'rowsPerSec'),
-    },
-    batchVsStoreSchema: {
-      ...honestRatio("cdp dev /v1/batch events/s ÷ raw inserts into cdp's own schema (the old, lenient ceiling; reference)", null, medians.cdpBatch, medians.storeInsert, 'eventsPerSec', 'rowsPerSec'),
-      perRound: perRoundRatio('cdpBatch', 'storeInsert', 'eventsPerSec', 'rowsPerSec'),
-    },
-    minimalSingleVsDoNothing: {
-      ...honestRatio('leanest correct server /v1/track ÷ do-nothing req/s (what the single-event target asks of a server that stores durably and nothing more)', null, medians.minimalSingle, medians.ceilingSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('minimalSingle', 'ceilingSingle', 'requestsPerSec'),
-    },
-    singleInitVsMinimal: {
-      ...honestRatio('cdp dev /v1/track, `cdp init` workspace ÷ leanest correct server req/s (what cdp does beyond storing)', null, medians.cdpSingleInit, medians.minimalSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('cdpSingleInit', 'minimalSingle', 'requestsPerSec'),
-    },
-    minimalBatchVsLean: {
-      ...honestRatio('leanest correct server /v1/batch events/s ÷ lean raw-insert rows/s (what the batch target asks of it)', null, medians.minimalBatch, medians.leanInsert, 'eventsPerSec', 'rowsPerSec'),
-      perRound: perRoundRatio('minimalBatch', 'leanInsert', 'eventsPerSec', 'rowsPerSec'),
-    },
-    batchVsMinimal: {
-      ...honestRatio('cdp dev /v1/batch ÷ leanest correct server events/s', null, medians.cdpBatch, medians.minimalBatch, 'eventsPerSec'),
-      perRound: perRoundRatio('cdpBatch', 'minimalBatch', 'eventsPerSec'),
-    },
-    generatorHeadroomSingle: {
-      ...honestRatio('do-nothing req/s with autocannon ÷ cdp dev no-plan req/s (how far past cdp the generator drives)', null, medians.ceilingSingle, medians.cdpSingle, 'requestsPerSec'),
-      perRound: perRoundRatio('ceilingSingle', 'cdpSingle', 'requestsPerSec'),
-    },
-    generatorHeadroomBatch: {
-      ...honestRatio('do-nothing events/s with autocannon ÷ cdp dev batch events/s', null, medians.ceilingBatch, medians.cdpBatch, 'eventsPerSec'),
-      perRound: perRoundRatio('ceilingBatch', 'cdpBatch', 'eventsPerSec'),
-    },
-    autocannonVsNodeHttp: {
-      ...honestRatio('do-nothing req/s: autocannon ÷ old node:http generator', null, medians.ceilingSingle, medians.ceilingSingleNodeHttp, 'requestsPerSec'),
-      perRound: perRoundRatio('ceilingSingle', 'ceilingSingleNodeHttp', 'requestsPerSec'),
-    },
+    singleWithPlan: honestRatio('cdp dev /v1/track on a `cdp init` workspace (plan; event unplanned) ÷ do-nothing req/s', TARGETS.singleWithPlan, 'cdpSingleInit', 'ceilingSingle', 'requestsPerSec'),
+    singleEcommercePlan: honestRatio('cdp dev /v1/track, E-commerce plan (event planned, valid) ÷ do-nothing req/s', TARGETS.singleWithPlan, 'cdpSinglePlan', 'ceilingSingle', 'requestsPerSec'),
+    singleNoPlan: honestRatio('cdp dev /v1/track, no plan ÷ do-nothing req/s (reference)', null, 'cdpSingle', 'ceilingSingle', 'requestsPerSec'),
+    batchVsLean: honestRatio('cdp dev /v1/batch events/s ÷ lean raw-insert rows/s', TARGETS.batchVsLean, 'cdpBatch', 'leanInsert', 'eventsPerSec', 'rowsPerSec'),
+    batchVsStoreSchema: honestRatio("cdp dev /v1/batch events/s ÷ raw inserts into cdp's own schema (the old, lenient ceiling; reference)", null, 'cdpBatch', 'storeInsert', 'eventsPerSec', 'rowsPerSec'),
+    minimalSingleVsDoNothing: honestRatio('leanest correct server /v1/track ÷ do-nothing req/s (what the single-event target asks of a server that stores durably and nothing more)', null, 'minimalSingle', 'ceilingSingle', 'requestsPerSec'),
+    singleInitVsMinimal: honestRatio('cdp dev /v1/track, `cdp init` workspace ÷ leanest correct server req/s (what cdp does beyond storing)', null, 'cdpSingleInit', 'minimalSingle', 'requestsPerSec'),
+    minimalBatchVsLean: honestRatio('leanest correct server /v1/batch events/s ÷ lean raw-insert rows/s (what the batch target asks of it)', null, 'minimalBatch', 'leanInsert', 'eventsPerSec', 'rowsPerSec'),
+    batchVsMinimal: honestRatio('cdp dev /v1/batch ÷ leanest correct server events/s', null, 'cdpBatch', 'minimalBatch', 'eventsPerSec'),
+    generatorHeadroomSingle: honestRatio('do-nothing req/s with autocannon ÷ cdp dev no-plan req/s (how far past cdp the generator drives)', null, 'ceilingSingle', 'cdpSingle', 'requestsPerSec'),
+    generatorHeadroomBatch: honestRatio('do-nothing events/s with autocannon ÷ cdp dev batch events/s', null, 'ceilingBatch', 'cdpBatch', 'eventsPerSec'),
+    autocannonVsNodeHttp: honestRatio('do-nothing req/s: autocannon ÷ old node:http generator', null, 'ceilingSingle', 'ceilingSingleNodeHttp', 'requestsPerSec'),
   },
 }
 if (deliverySummary?.ratios) {
